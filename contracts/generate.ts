@@ -1,0 +1,79 @@
+// Generates JSON Schema files (one per event version) and an AsyncAPI document from
+// the TypeBox definitions, for clients that do not speak TypeScript.
+// `make contracts` writes them; a test checks the committed files are fresh.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { envelopeSchema } from './envelope.ts'
+import { definitions, eventNames, subjectOf } from './registry.ts'
+
+export const contractsDir = dirname(fileURLToPath(import.meta.url))
+export const schemasDir = join(contractsDir, 'schemas')
+
+const SCHEMA_BASE = 'https://ates.example/contracts/schemas/'
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`
+}
+
+/** Every generated file: path relative to contracts/ → content. */
+export function generatedFiles(): Map<string, string> {
+  const files = new Map<string, string>()
+  const channels: Record<string, unknown> = {}
+  for (const name of eventNames) {
+    const definition = definitions[name]
+    for (const [versionKey, version] of Object.entries(definition.versions)) {
+      const number = Number(versionKey)
+      const subject = subjectOf(name, number)
+      const schema = {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        $id: `${SCHEMA_BASE}${subject}.json`,
+        title: `${name} v${number}`,
+        description: `${definition.kind}: ${definition.description}`,
+        ...envelopeSchema(name, number, version.schema),
+      }
+      files.set(`schemas/${subject}.json`, json(schema))
+      channels[subject] = {
+        description: definition.description,
+        subscribe: {
+          operationId: `on_${subject.replaceAll('.', '_')}`,
+          message: {
+            name: subject,
+            title: `${name} v${number}`,
+            contentType: 'application/json',
+            headers: {
+              type: 'object',
+              properties: { 'Nats-Msg-Id': { type: 'string', description: 'equals event_id' } },
+            },
+            payload: { $ref: `./schemas/${subject}.json` },
+          },
+        },
+      }
+    }
+  }
+  files.set(
+    'asyncapi.json',
+    json({
+      asyncapi: '2.6.0',
+      info: {
+        title: 'aTES events',
+        version: '1.0.0',
+        description:
+          'Events of the Awesome Task Exchange System on NATS JetStream. Subject: <event_name>.v<event_version>; money in integer cents.',
+      },
+      defaultContentType: 'application/json',
+      channels,
+    }),
+  )
+  return files
+}
+
+function write(): void {
+  rmSync(schemasDir, { recursive: true, force: true })
+  mkdirSync(schemasDir, { recursive: true })
+  const files = generatedFiles()
+  for (const [path, content] of files) writeFileSync(join(contractsDir, path), content)
+  console.log(`wrote ${files.size} files under contracts/ (${readdirSync(schemasDir).length} event schemas)`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) write()

@@ -1,0 +1,224 @@
+// The durable pull-consumer loop every worker uses. A fetched batch is handled in one
+// SQLite transaction, each event in its own savepoint together with its inbox record,
+// so a duplicate has no second effect and one failing event does not undo the others.
+// Acks go out after the commit; failures are retried with backoff (nak with delay);
+// what fails its schema, or keeps failing, is dead-lettered to dlq.<worker> and acked.
+import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream'
+import { headers as natsHeaders } from '@nats-io/nats-core'
+import { decodeEvent, type Envelope } from '../../contracts/envelope.ts'
+import type { EventName } from '../../contracts/registry.ts'
+import type { Logger } from './log.ts'
+import type { Metrics } from './metrics.ts'
+import { DLQ_HEADERS, dlqSubject, ensureDurable, type StreamName } from './nats.ts'
+import type { Store } from './store.ts'
+
+/** A handler either applies the event or asks to see it again later (a dependency is missing). */
+export type HandlerResult = void | { retry: string }
+
+export type Handlers = { [N in EventName]?: (event: Envelope<N>) => HandlerResult }
+
+export type ConsumerSpec = {
+  /** Durable name, unique per worker and filter, e.g. billing-tasks. */
+  durable: string
+  stream: StreamName
+  filter: string
+  handlers: Handlers
+}
+
+export type ConsumerOptions = ConsumerSpec & {
+  worker: string
+  store: Store<unknown>
+  js: JetStreamClient
+  jsm: JetStreamManager
+  log: Logger
+  metrics?: Metrics
+  maxDeliver?: number
+  ackWaitMs?: number
+  maxAckPending?: number
+  batchSize?: number
+  /** Delay before delivery number n + 1, after delivery n failed. */
+  backoffMs?: (deliveryCount: number) => number
+  /** Called after a batch committed: e.g. to kick the outbox relay. */
+  afterCommit?: () => void
+}
+
+export const defaultBackoff = (deliveryCount: number): number => Math.min(250 * 2 ** (deliveryCount - 1), 30_000)
+
+class RetryLater extends Error {}
+
+type Outcome =
+  | { kind: 'applied' }
+  | { kind: 'duplicate' }
+  | { kind: 'ignored' }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'dead'; reason: string }
+
+export class EventConsumer {
+  private consumer: Consumer | undefined
+  private messages: ConsumerMessages | undefined
+  private readonly queue: JsMsg[] = []
+  private wake: (() => void) | undefined
+  private stopping = false
+  private loop: Promise<void> | undefined
+  private readonly maxDeliver: number
+  private readonly batchSize: number
+  private readonly backoffMs: (deliveryCount: number) => number
+  private readonly log: Logger
+  private readonly counters
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.maxDeliver = options.maxDeliver ?? 10
+    this.batchSize = options.batchSize ?? 500
+    this.backoffMs = options.backoffMs ?? defaultBackoff
+    this.log = options.log.child({ consumer: options.durable })
+    this.counters = {
+      events: options.metrics?.counter('ates_consumer_events_total', 'Events a consumer handled, by outcome'),
+      batches: options.metrics?.counter('ates_consumer_batches_total', 'Batches committed'),
+    }
+  }
+
+  async start(): Promise<void> {
+    const { jsm, js, stream, durable, filter } = this.options
+    await ensureDurable(jsm, {
+      stream,
+      durable,
+      filter,
+      ackWaitMs: this.options.ackWaitMs ?? 30_000,
+      maxAckPending: this.options.maxAckPending ?? 2000,
+    })
+    this.consumer = await js.consumers.get(stream, durable)
+    this.messages = await this.consumer.consume({
+      max_messages: Math.min(this.batchSize * 2, 1000),
+      callback: (msg) => {
+        this.queue.push(msg)
+        this.wake?.()
+      },
+    })
+    this.loop = this.run()
+    this.log.info('consumer started', { stream, filter })
+  }
+
+  /** Stops fetching, finishes what was already received, and returns. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.loop
+    this.stopping = true
+    await this.messages?.close()
+    this.wake?.()
+    await this.loop
+  }
+
+  /** Messages not yet handled: not delivered, or delivered and not acked (retries included). */
+  async lag(): Promise<number> {
+    if (!this.consumer) return Number.NaN
+    const info = await this.consumer.info()
+    return info.num_pending + info.num_ack_pending
+  }
+
+  get name(): string {
+    return this.options.durable
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      if (this.queue.length === 0) {
+        if (this.stopping) return
+        await new Promise<void>((resolve) => {
+          this.wake = resolve
+        })
+        this.wake = undefined
+        continue
+      }
+      const batch = this.queue.splice(0, this.batchSize)
+      try {
+        await this.handleBatch(batch)
+      } catch (error) {
+        // A failure of the batch as a whole (the database itself): everything retries.
+        this.log.error('batch failed, will be redelivered', { error, size: batch.length })
+        for (const msg of batch) msg.nak(this.backoffMs(msg.info.deliveryCount))
+      }
+    }
+  }
+
+  private async handleBatch(batch: JsMsg[]): Promise<void> {
+    const decoded = batch.map((msg) => ({ msg, decoded: decodeEvent(msg.subject, msg.data) }))
+    const outcomes = new Map<JsMsg, Outcome>()
+    const { store } = this.options
+    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
+    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+
+    store.tx(() => {
+      for (const { msg, decoded: d } of decoded) {
+        if (!d.ok) {
+          outcomes.set(msg, { kind: 'dead', reason: d.reason })
+          continue
+        }
+        const event = d.event
+        const handler = this.options.handlers[event.event_name] as ((e: Envelope) => HandlerResult) | undefined
+        if (!handler) {
+          outcomes.set(msg, { kind: 'ignored' })
+          continue
+        }
+        if (hasSeen.get(event.event_id)) {
+          outcomes.set(msg, { kind: 'duplicate' })
+          continue
+        }
+        try {
+          store.tx(() => {
+            const result = handler(event)
+            if (result && 'retry' in result) throw new RetryLater(result.retry)
+            remember.run(event.event_id, this.options.durable)
+          })
+          outcomes.set(msg, { kind: 'applied' })
+        } catch (error) {
+          const reason =
+            error instanceof RetryLater ? `waiting: ${error.message}` : `handler failed: ${(error as Error).message}`
+          if (!(error instanceof RetryLater)) this.log.warn('handler failed', { event: event.event_name, event_id: event.event_id, error })
+          outcomes.set(msg, msg.info.deliveryCount >= this.maxDeliver ? { kind: 'dead', reason } : { kind: 'failed', reason })
+        }
+      }
+    })
+    this.counters.batches?.inc({ consumer: this.options.durable })
+    this.options.afterCommit?.()
+
+    const deadLetters: Array<Promise<void>> = []
+    for (const [msg, outcome] of outcomes) {
+      this.counters.events?.inc({ consumer: this.options.durable, outcome: outcome.kind })
+      switch (outcome.kind) {
+        case 'applied':
+        case 'duplicate':
+        case 'ignored':
+          msg.ack()
+          break
+        case 'failed':
+          msg.nak(this.backoffMs(msg.info.deliveryCount))
+          break
+        case 'dead':
+          deadLetters.push(this.deadLetter(msg, outcome.reason))
+          break
+      }
+    }
+    await Promise.all(deadLetters)
+  }
+
+  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    const h = natsHeaders()
+    h.set(DLQ_HEADERS.reason, reason.slice(0, 1000).replaceAll(/[\r\n]+/g, ' '))
+    h.set(DLQ_HEADERS.subject, msg.subject)
+    h.set(DLQ_HEADERS.stream, this.options.stream)
+    h.set(DLQ_HEADERS.sequence, String(msg.info.streamSequence))
+    h.set(DLQ_HEADERS.consumer, this.options.durable)
+    h.set(DLQ_HEADERS.deliveries, String(msg.info.deliveryCount))
+    try {
+      await this.options.js.publish(dlqSubject(this.options.worker), msg.data, {
+        headers: h,
+        msgID: `dlq-${this.options.durable}-${msg.info.streamSequence}`,
+      })
+      msg.ack()
+      this.log.warn('dead-lettered', { subject: msg.subject, seq: msg.info.streamSequence, reason })
+    } catch (error) {
+      // The dead letter could not be written: keep the message and try again later.
+      this.log.error('dead-letter publish failed', { error, subject: msg.subject })
+      msg.nak(this.backoffMs(msg.info.deliveryCount))
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// What every worker's HTTP edge shares: the JSON error shape (SPEC §4), body parsing
+// with TypeBox, a size limit, request metrics, and /healthz, /readyz, /metrics.
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { Static, TSchema } from 'typebox'
+import { Compile, type Validator } from 'typebox/compile'
+import { describeErrors } from '../../contracts/envelope.ts'
+import type { Logger } from './log.ts'
+import type { Metrics } from './metrics.ts'
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } }
+}
+
+/** app.onError: one mapping of everything thrown to the JSON error shape. */
+export function onError(log: Logger) {
+  return (error: Error, c: Context) => {
+    if (error instanceof HttpError) {
+      return c.json(errorBody(error.code, error.message, error.details), error.status)
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode
+      return c.json(errorBody(codeOf(status), error.message || 'request refused'), status)
+    }
+    log.error('unhandled error', { error, method: c.req.method, path: c.req.path })
+    return c.json(errorBody('internal', 'something went wrong on our side'), 500)
+  }
+}
+
+export function notFound(c: Context) {
+  return c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404)
+}
+
+function codeOf(status: number): string {
+  const codes: Record<number, string> = {
+    400: 'bad_request',
+    401: 'unauthenticated',
+    403: 'forbidden',
+    404: 'not_found',
+    409: 'conflict',
+    413: 'payload_too_large',
+    422: 'invalid',
+    429: 'too_many_requests',
+  }
+  return codes[status] ?? 'error'
+}
+
+/** Refuses bodies over the limit with 413 before they are read whole. */
+export function limitBody(maxBytes = 64 * 1024): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => c.json(errorBody('payload_too_large', `request body is over ${maxBytes} bytes`), 413),
+  })
+}
+
+const validators = new WeakMap<TSchema, Validator>()
+
+function validatorOf(schema: TSchema): Validator {
+  let validator = validators.get(schema)
+  if (!validator) {
+    validator = Compile(schema)
+    validators.set(schema, validator)
+  }
+  return validator
+}
+
+/** Checks a value against a schema: 422 with the reasons when it does not fit. */
+export function check<S extends TSchema>(schema: S, value: unknown, what = 'body'): Static<S> {
+  const validator = validatorOf(schema)
+  if (!validator.Check(value)) {
+    const errors = validator.Errors(value)
+    throw new HttpError(422, 'invalid', `invalid ${what}: ${describeErrors(errors)}`, errors.slice(0, 10).map((e) => ({ path: e.instancePath || '/', message: e.message })))
+  }
+  return value as Static<S>
+}
+
+/** Reads a JSON body (400 when it is not JSON) and checks it (422 when it does not fit). */
+export async function jsonBody<S extends TSchema>(c: Context, schema: S): Promise<Static<S>> {
+  let value: unknown
+  try {
+    value = await c.req.json()
+  } catch {
+    throw new HttpError(400, 'bad_request', 'request body must be valid JSON')
+  }
+  return check(schema, value)
+}
+
+/** Counts requests by route pattern and status. */
+export function requestMetrics(metrics: Metrics): MiddlewareHandler {
+  const requests = metrics.counter('ates_http_requests_total', 'HTTP requests by method, route and status')
+  const seconds = metrics.counter('ates_http_request_seconds_total', 'Time spent answering HTTP requests')
+  return async (c, next) => {
+    const started = performance.now()
+    await next()
+    const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) }
+    requests.inc(labels)
+    seconds.inc({ route: c.req.routePath }, (performance.now() - started) / 1000)
+  }
+}
+
+export type Readiness = {
+  nats: () => boolean
+  database: () => boolean
+  lags: () => Promise<Record<string, number>>
+}
+
+/** /healthz (the process answers), /readyz (NATS, DB, consumer lag), /metrics. */
+export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
+  const app = new Hono()
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', async (c) => {
+    const maxLagParam = c.req.query('max_lag')
+    const maxLag = maxLagParam === undefined ? Number.POSITIVE_INFINITY : Number(maxLagParam)
+    const nats = readiness.nats()
+    const database = readiness.database()
+    let lags: Record<string, number> = {}
+    try {
+      lags = nats ? await readiness.lags() : {}
+    } catch {
+      lags = {}
+    }
+    const caughtUp = Object.values(lags).every((lag) => lag <= maxLag)
+    const ready = nats && database && caughtUp
+    return c.json({ status: ready ? 'ready' : 'not_ready', nats, database, consumer_lag: lags }, ready ? 200 : 503)
+  })
+  app.get('/metrics', (c) => {
+    return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
+  })
+  return app
+}

@@ -1,0 +1,65 @@
+// A small Prometheus registry: counters and gauges with labels, rendered as text.
+
+type Labels = Record<string, string>
+
+function key(labels: Labels): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`)
+    .join(',')
+}
+
+class Metric {
+  readonly values = new Map<string, number>()
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge',
+  ) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = key(labels)
+    this.values.set(k, (this.values.get(k) ?? 0) + by)
+  }
+  set(labels: Labels, value: number): void {
+    this.values.set(key(labels), value)
+  }
+}
+
+export class Metrics {
+  private readonly metrics = new Map<string, Metric>()
+  private readonly collectors: Array<() => void> = []
+
+  counter(name: string, help: string): Metric {
+    return this.get(name, help, 'counter')
+  }
+
+  gauge(name: string, help: string): Metric {
+    return this.get(name, help, 'gauge')
+  }
+
+  /** Runs before every render, to sample gauges (memory, lag). */
+  collect(fn: () => void): void {
+    this.collectors.push(fn)
+  }
+
+  render(): string {
+    for (const fn of this.collectors) fn()
+    const lines: string[] = []
+    for (const metric of this.metrics.values()) {
+      lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`)
+      for (const [labels, value] of metric.values) {
+        lines.push(`${metric.name}${labels ? `{${labels}}` : ''} ${value}`)
+      }
+    }
+    return `${lines.join('\n')}\n`
+  }
+
+  private get(name: string, help: string, type: 'counter' | 'gauge'): Metric {
+    let metric = this.metrics.get(name)
+    if (!metric) {
+      metric = new Metric(name, help, type)
+      this.metrics.set(name, metric)
+    }
+    return metric
+  }
+}

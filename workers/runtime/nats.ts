@@ -1,0 +1,163 @@
+// The only place that knows JetStream: connections, streams, durable consumers.
+import { connect as connectNode, type NatsConnection } from '@nats-io/transport-node'
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamManager,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream'
+import { nanos } from '@nats-io/nats-core'
+import type { Logger } from './log.ts'
+
+export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'DLQ'
+
+/** Every stream of the system, in one place. */
+export const STREAMS: Record<StreamName, { subjects: string[]; description: string }> = {
+  ACCOUNTS: { subjects: ['accounts.>'], description: 'accounts.* events from auth' },
+  TASKS: { subjects: ['tasks.>'], description: 'tasks.* events from tasks' },
+  BILLING: { subjects: ['billing.>'], description: 'billing.* events and commands' },
+  DLQ: { subjects: ['dlq.>'], description: 'dead letters: dlq.<worker>, with the reason in headers' },
+}
+
+/** The stream a subject is stored in. */
+export function streamOf(subject: string): StreamName {
+  const prefix = subject.split('.')[0]
+  const found = (Object.keys(STREAMS) as StreamName[]).find((name) =>
+    STREAMS[name].subjects.some((pattern) => pattern.split('.')[0] === prefix),
+  )
+  if (!found) throw new Error(`no stream holds subject ${subject}`)
+  return found
+}
+
+export type ConnectOptions = {
+  servers: string[]
+  name: string
+  user?: string | undefined
+  pass?: string | undefined
+  log?: Logger
+}
+
+/** Connects with endless reconnects; the client buffers publishes while reconnecting. */
+export async function connectNats(options: ConnectOptions): Promise<NatsConnection> {
+  const nc = await connectNode({
+    servers: options.servers,
+    name: options.name,
+    user: options.user,
+    pass: options.pass,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+    timeout: 5000,
+  })
+  const log = options.log
+  if (log) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect' || status.type === 'reconnect') {
+          log.warn(`nats ${status.type}`, { server: 'server' in status ? status.server : undefined })
+        }
+      }
+    })()
+  }
+  return nc
+}
+
+/** Creates the streams, or brings an existing one to the configured shape. Idempotent. */
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  replicas: number,
+  names: StreamName[] = Object.keys(STREAMS) as StreamName[],
+): Promise<void> {
+  for (const name of names) {
+    const config: Partial<StreamConfig> & { name: string } = {
+      name,
+      subjects: STREAMS[name].subjects,
+      description: STREAMS[name].description,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      num_replicas: replicas,
+      duplicate_window: nanos(2 * 60 * 1000),
+    }
+    try {
+      const info = await jsm.streams.info(name)
+      const same =
+        info.config.num_replicas === replicas &&
+        JSON.stringify(info.config.subjects) === JSON.stringify(config.subjects)
+      if (!same) await jsm.streams.update(name, config)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      try {
+        await jsm.streams.add(config)
+      } catch (addError) {
+        // Another worker may have created it a moment ago.
+        if (!/already in use|exists/i.test(String((addError as Error).message))) throw addError
+      }
+    }
+  }
+}
+
+export type DurableSpec = {
+  stream: StreamName
+  durable: string
+  filter: string
+  ackWaitMs: number
+  maxAckPending: number
+}
+
+/** Creates the durable pull consumer, or updates what may change. Idempotent. */
+export async function ensureDurable(jsm: JetStreamManager, spec: DurableSpec): Promise<void> {
+  const config = {
+    durable_name: spec.durable,
+    filter_subject: spec.filter,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    // The server redelivers without limit; the consumer loop counts deliveries and
+    // dead-letters, so a message whose dead letter could not be written is not stranded.
+    max_deliver: -1,
+    ack_wait: nanos(spec.ackWaitMs),
+    max_ack_pending: spec.maxAckPending,
+  }
+  try {
+    const info = await jsm.consumers.info(spec.stream, spec.durable)
+    if (
+      info.config.ack_wait !== config.ack_wait ||
+      info.config.max_ack_pending !== config.max_ack_pending
+    ) {
+      await jsm.consumers.update(spec.stream, spec.durable, {
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+      })
+    }
+  } catch (error) {
+    if (!isNotFound(error)) throw error
+    await jsm.consumers.add(spec.stream, config)
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return /not found/i.test(String((error as Error)?.message ?? error))
+}
+
+export async function manager(nc: NatsConnection): Promise<JetStreamManager> {
+  return jetstreamManager(nc)
+}
+
+/** Headers a dead letter carries besides its original payload. */
+export const DLQ_HEADERS = {
+  reason: 'Ates-Dlq-Reason',
+  subject: 'Ates-Dlq-Subject',
+  stream: 'Ates-Dlq-Stream',
+  sequence: 'Ates-Dlq-Sequence',
+  consumer: 'Ates-Dlq-Consumer',
+  deliveries: 'Ates-Dlq-Deliveries',
+  eventId: 'Ates-Dlq-Event-Id',
+} as const
+
+export function dlqSubject(worker: string): string {
+  return `dlq.${worker}`
+}

@@ -1,0 +1,174 @@
+// Transactional outbox: events are written in the caller's SQLite transaction and
+// relayed to JetStream in order, with Nats-Msg-Id = event_id, until the broker acked
+// them. A crash anywhere leaves them in the table; a republish is deduplicated by the
+// stream (within its window) and by every consumer's inbox (always).
+import type { JetStreamClient } from '@nats-io/jetstream'
+import type { EventData, EventName } from '../../contracts/registry.ts'
+import { type Envelope, makeEnvelope, type Producer } from '../../contracts/envelope.ts'
+import type { Logger } from './log.ts'
+import type { Metrics } from './metrics.ts'
+import type { Store } from './store.ts'
+
+export type EmitOptions = {
+  /** A deterministic id makes a replayed decision produce the same event. */
+  eventId?: string
+}
+
+export class Outbox {
+  /** Told after every emit, so the relay wakes once the transaction commits. */
+  onEmit: (() => void) | undefined
+
+  constructor(
+    private readonly store: Store<unknown>,
+    private readonly producer: Producer,
+    private readonly now: () => Date,
+    private readonly newId: () => string,
+  ) {}
+
+  /** Writes an event to the outbox; call it inside the transaction of the change it reports. */
+  emit<N extends EventName>(name: N, data: EventData<N>, options: EmitOptions = {}): Envelope<N> {
+    const { subject, envelope } = makeEnvelope({
+      name,
+      data,
+      eventId: options.eventId ?? this.newId(),
+      time: this.now(),
+      producer: this.producer,
+    })
+    this.store
+      .prepare('INSERT INTO outbox (event_id, subject, payload) VALUES (?, ?, ?)')
+      .run(envelope.event_id, subject, JSON.stringify(envelope))
+    this.onEmit?.()
+    return envelope
+  }
+
+  pending(): number {
+    return (this.store.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n
+  }
+}
+
+type Row = { seq: number; event_id: string; subject: string; payload: string }
+
+export type RelayOptions = {
+  store: Store<unknown>
+  js: JetStreamClient
+  log: Logger
+  metrics?: Metrics
+  batchSize?: number
+  /** How often the table is looked at when nobody kicks the relay. */
+  pollMs?: number
+  publishTimeoutMs?: number
+}
+
+export class OutboxRelay {
+  private running = false
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private kicked = false
+  private readonly batchSize: number
+  private readonly pollMs: number
+  private readonly publishTimeoutMs: number
+  private readonly published
+
+  constructor(private readonly options: RelayOptions) {
+    this.batchSize = options.batchSize ?? 1000
+    this.pollMs = options.pollMs ?? 200
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
+    this.published = options.metrics?.counter('ates_outbox_published_total', 'Events relayed from the outbox')
+    options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox')
+    options.metrics?.collect(() => {
+      if (this.options.store.sqlite.open) {
+        const n = (this.options.store.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n
+        this.options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox').set({}, n)
+      }
+    })
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.loop = this.run()
+  }
+
+  /** Something was committed to the outbox: relay it now rather than at the next poll. */
+  kick(): void {
+    this.kicked = true
+    this.wake?.()
+  }
+
+  /** Stops after the batch in flight; what is left stays in the table for the next start. */
+  async stop(): Promise<void> {
+    this.running = false
+    this.wake?.()
+    await this.loop
+  }
+
+  /** Resolves once everything committed so far has been relayed. */
+  async flushed(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const last = (this.options.store.prepare('SELECT max(seq) AS seq FROM outbox').get() as { seq: number | null }).seq
+    if (last === null) return
+    this.kick()
+    while (Date.now() < deadline) {
+      const first = (this.options.store.prepare('SELECT min(seq) AS seq FROM outbox').get() as { seq: number | null })
+        .seq
+      if (first === null || first > last) return
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    throw new Error('outbox not flushed in time')
+  }
+
+  private async run(): Promise<void> {
+    const { store, log } = this.options
+    const select = store.prepare('SELECT seq, event_id, subject, payload FROM outbox ORDER BY seq LIMIT ?')
+    const remove = store.prepare('DELETE FROM outbox WHERE seq <= ?')
+    let failures = 0
+    while (this.running) {
+      this.kicked = false
+      const rows = select.all(this.batchSize) as Row[]
+      if (rows.length === 0) {
+        await this.sleep(this.pollMs)
+        continue
+      }
+      // Publishes are pipelined on one connection, so the stream stores them in order;
+      // the acks are collected together.
+      const results = await Promise.allSettled(
+        rows.map((row) =>
+          this.options.js.publish(row.subject, row.payload, { msgID: row.event_id, timeout: this.publishTimeoutMs }),
+        ),
+      )
+      const firstFailure = results.findIndex((r) => r.status === 'rejected')
+      const relayed = firstFailure === -1 ? rows.length : firstFailure
+      if (relayed > 0) {
+        remove.run(rows[relayed - 1]!.seq)
+        this.published?.inc({}, relayed)
+      }
+      if (firstFailure !== -1) {
+        failures += 1
+        const reason = (results[firstFailure] as PromiseRejectedResult).reason
+        const delay = Math.min(100 * 2 ** failures, 5000)
+        log.warn('outbox relay: publish failed, will retry', { error: String(reason), retry_ms: delay, relayed })
+        await this.sleep(delay, false)
+      } else {
+        failures = 0
+      }
+    }
+  }
+
+  /** Waits ms, or less when stopped (or kicked, unless backing off after a failure). */
+  private sleep(ms: number, wakeOnKick = true): Promise<void> {
+    if ((wakeOnKick && this.kicked) || !this.running) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = () => {
+        if (wakeOnKick || !this.running) {
+          this.wake = undefined
+          done()
+        }
+      }
+    })
+  }
+}

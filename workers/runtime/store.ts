@@ -1,0 +1,136 @@
+// A worker's own SQLite file. Queries are typed with kysely (one Database interface
+// a worker) and run synchronously on better-sqlite3: a whole batch of events is one
+// transaction, and a nested transaction is a savepoint.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import {
+  type Compilable,
+  DummyDriver,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely'
+
+export type Migration<DB> = {
+  name: string
+  up: string | ((store: Store<DB>) => void)
+}
+
+export type RunResult = { changes: number; lastInsertRowid: number | bigint }
+
+const STATEMENT_CACHE_LIMIT = 1000
+
+/** Tables every worker has: the transactional outbox and the inbox of handled events. */
+export const runtimeMigrations: Array<Migration<unknown>> = [
+  {
+    name: 'runtime_001_outbox_inbox',
+    up: `
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        payload TEXT NOT NULL
+      );
+      CREATE TABLE inbox (
+        event_id TEXT PRIMARY KEY,
+        consumer TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+]
+
+export class Store<DB> {
+  readonly sqlite: Database.Database
+  /** Builds typed queries; run them with all/first/run. */
+  readonly db: Kysely<DB>
+  private readonly statements = new Map<string, Database.Statement>()
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    this.sqlite = new Database(file)
+    // WAL with synchronous=NORMAL survives a killed process; a lost power supply may
+    // cost the last transactions, which the broker then redelivers.
+    this.sqlite.pragma('journal_mode = WAL')
+    this.sqlite.pragma('synchronous = NORMAL')
+    this.sqlite.pragma('busy_timeout = 5000')
+    this.sqlite.pragma('foreign_keys = ON')
+    this.db = new Kysely<DB>({
+      dialect: {
+        createAdapter: () => new SqliteAdapter(),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (db) => new SqliteIntrospector(db),
+        createQueryCompiler: () => new SqliteQueryCompiler(),
+      },
+    })
+  }
+
+  all<R>(query: Compilable<R>): R[] {
+    const compiled = query.compile()
+    return this.prepare(compiled.sql).all(...(compiled.parameters as unknown[])) as R[]
+  }
+
+  first<R>(query: Compilable<R>): R | undefined {
+    const compiled = query.compile()
+    return this.prepare(compiled.sql).get(...(compiled.parameters as unknown[])) as R | undefined
+  }
+
+  run(query: Compilable<unknown>): RunResult {
+    const compiled = query.compile()
+    return this.prepare(compiled.sql).run(...(compiled.parameters as unknown[]))
+  }
+
+  /** Raw SQL for schema scripts and pragmas. */
+  exec(sql: string): void {
+    this.sqlite.exec(sql)
+  }
+
+  /** A prepared statement, cached by its SQL text: the runtime's hot paths use these. */
+  prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      if (this.statements.size >= STATEMENT_CACHE_LIMIT) this.statements.clear()
+      statement = this.sqlite.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  /** Runs fn in a transaction; inside another transaction it is a savepoint. */
+  tx<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn)()
+  }
+
+  migrate(migrations: ReadonlyArray<Migration<DB>>): string[] {
+    this.exec('CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)')
+    const applied = new Set(
+      (this.sqlite.prepare('SELECT name FROM _migrations').all() as Array<{ name: string }>).map((r) => r.name),
+    )
+    const done: string[] = []
+    for (const migration of migrations) {
+      if (applied.has(migration.name)) continue
+      this.tx(() => {
+        if (typeof migration.up === 'string') this.exec(migration.up)
+        else migration.up(this)
+        this.sqlite
+          .prepare("INSERT INTO _migrations (name, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+          .run(migration.name)
+      })
+      done.push(migration.name)
+    }
+    return done
+  }
+
+  close(): void {
+    this.statements.clear()
+    if (this.sqlite.open) this.sqlite.close()
+  }
+}
+
+/** Opens a worker's database and brings it to the newest schema (runtime tables first). */
+export function openStore<DB>(file: string, migrations: ReadonlyArray<Migration<DB>>): Store<DB> {
+  const store = new Store<DB>(file)
+  store.migrate([...(runtimeMigrations as Array<Migration<DB>>), ...migrations])
+  return store
+}

@@ -1,0 +1,193 @@
+// The lifecycle every worker shares: config, logs, its SQLite file, NATS and streams,
+// the outbox relay, durable consumers, the HTTP edge, and a graceful shutdown.
+// A worker's main.ts describes itself with a WorkerDefinition and hands it to runWorker.
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { Hono } from 'hono'
+import type { Producer } from '../../contracts/envelope.ts'
+import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
+import { type ConsumerOptions, type ConsumerSpec, EventConsumer } from './consumer.ts'
+import { limitBody, notFound, onError, opsRoutes, requestMetrics } from './http.ts'
+import { createLogger, type Logger } from './log.ts'
+import { Metrics } from './metrics.ts'
+import { connectNats, ensureStreams, manager } from './nats.ts'
+import { Outbox, OutboxRelay } from './outbox.ts'
+import { type Migration, openStore, type Store } from './store.ts'
+
+export type Clock = {
+  now: () => Date
+  newId: () => string
+}
+
+export type WorkerContext<DB> = Clock & {
+  name: WorkerName
+  config: Config
+  log: Logger
+  metrics: Metrics
+  store: Store<DB>
+  outbox: Outbox
+  nc: NatsConnection
+  js: JetStreamClient
+  jsm: JetStreamManager
+}
+
+export type Stoppable = { stop(): Promise<void> | void }
+
+export type WorkerDefinition<DB> = {
+  name: WorkerName & Producer
+  migrations: ReadonlyArray<Migration<DB>>
+  clock: Clock
+  consumers?: (ctx: WorkerContext<DB>) => ConsumerSpec[]
+  /** The worker's own routes; health, metrics and the error shape are added around them. */
+  routes?: (ctx: WorkerContext<DB>) => Hono
+  /** Anything else to start once connected (a schedule, a bootstrap); stopped first. */
+  start?: (ctx: WorkerContext<DB>) => Promise<Stoppable | void> | Stoppable | void
+}
+
+/** Knobs for tests and benchmarks; production uses the defaults. */
+export type RunOptions = {
+  consumer?: Partial<Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs' | 'ackWaitMs' | 'batchSize' | 'maxAckPending'>>
+  log?: Logger
+}
+
+export type RunningWorker<DB> = {
+  ctx: WorkerContext<DB>
+  port: number
+  url: string
+  app: Hono
+  consumers: EventConsumer[]
+  relay: OutboxRelay
+  stop(): Promise<void>
+}
+
+export async function runWorker<DB>(
+  definition: WorkerDefinition<DB>,
+  env: Env = process.env,
+  options: RunOptions = {},
+): Promise<RunningWorker<DB>> {
+  const config = loadConfig(env)
+  const { name } = definition
+  const log = options.log ?? createLogger({ worker: name }, { level: config.logLevel })
+  const metrics = new Metrics()
+  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), definition.migrations)
+  const nc = await connectNats({
+    servers: config.natsServers,
+    name,
+    user: config.natsUser,
+    pass: config.natsPass,
+    log,
+  })
+  const jsm = await manager(nc)
+  await ensureStreams(jsm, config.streamReplicas)
+  const js = jetstream(nc)
+  const outbox = new Outbox(store as Store<unknown>, name, definition.clock.now, definition.clock.newId)
+  const relay = new OutboxRelay({ store: store as Store<unknown>, js, log, metrics })
+  outbox.onEmit = () => relay.kick()
+  const ctx: WorkerContext<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, nc, js, jsm }
+
+  relay.start()
+  const consumers = (definition.consumers?.(ctx) ?? []).map(
+    (spec) =>
+      new EventConsumer({
+        ...spec,
+        ...options.consumer,
+        worker: name,
+        store: store as Store<unknown>,
+        js,
+        jsm,
+        log,
+        metrics,
+        afterCommit: () => relay.kick(),
+      }),
+  )
+  for (const consumer of consumers) await consumer.start()
+  const extra = (await definition.start?.(ctx)) ?? undefined
+
+  const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
+  const lags = async () => {
+    const entries = await Promise.all(consumers.map(async (c) => [c.name, await c.lag()] as const))
+    for (const [consumer, lag] of entries) lagGauge.set({ consumer }, lag)
+    return Object.fromEntries(entries)
+  }
+  metrics.collect(() => {
+    metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size').set({}, process.memoryUsage().rss)
+  })
+
+  const app = new Hono()
+  app.onError(onError(log))
+  app.notFound(notFound)
+  app.use('*', requestMetrics(metrics))
+  app.use('*', limitBody())
+  app.route(
+    '/',
+    opsRoutes(metrics, {
+      nats: () => !nc.isClosed() && !nc.isDraining(),
+      database: () => {
+        try {
+          return store.sqlite.prepare('SELECT 1').pluck().get() === 1
+        } catch {
+          return false
+        }
+      },
+      lags: async () => {
+        const result = await lags()
+        return result
+      },
+    }),
+  )
+  if (definition.routes) app.route('/', definition.routes(ctx))
+
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.ports[name], hostname: '0.0.0.0' }, () => resolve(s as Server))
+  })
+  const port = (server.address() as AddressInfo).port
+  const url = `http://127.0.0.1:${port}`
+  log.info('worker started', { port, nats: config.natsServers, db: store.file })
+
+  let stopping: Promise<void> | undefined
+  const stop = () => {
+    stopping ??= (async () => {
+      log.info('worker stopping')
+      await extra?.stop()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections?.()
+      })
+      for (const consumer of consumers) await consumer.stop()
+      await relay.flushed(2000).catch(() => undefined)
+      await relay.stop()
+      await nc.drain().catch(() => undefined)
+      store.close()
+      log.info('worker stopped')
+    })()
+    return stopping
+  }
+  return { ctx, port, url, app, consumers, relay, stop }
+}
+
+/** Runs a worker as a process: starts it, and stops it gracefully on SIGTERM or SIGINT. */
+export async function runMain<DB>(definition: WorkerDefinition<DB>): Promise<void> {
+  let worker: RunningWorker<DB>
+  try {
+    worker = await runWorker(definition)
+  } catch (error) {
+    process.stderr.write(`${definition.name} failed to start: ${(error as Error).message}\n`)
+    process.exit(1)
+  }
+  const shutdown = (signal: string) => {
+    worker.ctx.log.info('signal received', { signal })
+    worker.stop().then(
+      () => process.exit(0),
+      (error) => {
+        worker.ctx.log.error('shutdown failed', { error })
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+}
