@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { Hono } from 'hono'
+import { base64url } from 'jose'
+import { type AuthEnv, authenticate, requireRole } from './auth.ts'
+import { notFound, onError } from './http.ts'
+import { silentLogger } from './log.ts'
+import { startTestIssuer, type TestIssuer } from './testing/tokens.ts'
+
+let issuer: TestIssuer
+let foreign: TestIssuer
+let app: Hono<AuthEnv>
+
+before(async () => {
+  issuer = await startTestIssuer()
+  foreign = await startTestIssuer() // same issuer name and audience, another key
+  app = new Hono<AuthEnv>()
+  app.onError(onError(silentLogger))
+  app.notFound(notFound)
+  app.use(
+    '*',
+    authenticate({
+      jwksUrl: issuer.jwksUrl,
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      loginUrl: 'http://auth.example/login',
+      selfUrl: 'http://tasks.example',
+    }),
+  )
+  app.get('/api/me', (c) => c.json(c.get('caller')))
+  app.get('/api/managers-only', requireRole('manager', 'admin'), (c) => c.json({ ok: true }))
+  app.get('/', (c) => c.html('<p>dashboard</p>'))
+})
+
+after(async () => {
+  await issuer.stop()
+  await foreign.stop()
+})
+
+const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
+  app.request(path, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } })
+
+describe('JWT middleware against a JWKS served over HTTP', () => {
+  test('a valid token identifies the caller', async () => {
+    const id = crypto.randomUUID()
+    const response = await get('/api/me', await issuer.token({ id, role: 'popug', name: 'Kesha' }))
+    assert.equal(response.status, 200)
+    assert.deepEqual(await response.json(), { id, role: 'popug', name: 'Kesha' })
+  })
+
+  test('the ates_token cookie works like the header', async () => {
+    const token = await issuer.token({ role: 'popug' })
+    const response = await get('/api/me', undefined, { cookie: `ates_token=${token}` })
+    assert.equal(response.status, 200)
+  })
+
+  const refusals: Array<[string, () => Promise<string | undefined>]> = [
+    ['no token', async () => undefined],
+    ['a token signed by another key', () => foreign.token({ role: 'admin' })],
+    ['an expired token', () => issuer.token({ role: 'admin' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 })],
+    ['a token for another audience', () => issuer.token({ role: 'admin' }, { audience: 'someone-else' })],
+    [
+      'an unsigned token (alg: none)',
+      async () => {
+        const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))
+        const claims = base64url.encode(
+          JSON.stringify({
+            sub: crypto.randomUUID(),
+            role: 'admin',
+            name: 'Mallory',
+            iss: issuer.issuer,
+            aud: issuer.audience,
+            exp: Math.floor(Date.now() / 1000) + 3600,
+          }),
+        )
+        return `${header}.${claims}.`
+      },
+    ],
+    ['garbage', async () => 'not.a.token'],
+  ]
+  for (const [what, token] of refusals) {
+    test(`refuses ${what} with 401 JSON on API routes`, async () => {
+      const response = await get('/api/me', await token())
+      assert.equal(response.status, 401)
+      const body = (await response.json()) as { error: { code: string } }
+      assert.equal(body.error.code, 'unauthenticated')
+    })
+  }
+
+  test('pages send an anonymous browser to the login page and back', async () => {
+    const response = await get('/?day=2026-11-23')
+    assert.equal(response.status, 303)
+    assert.equal(
+      response.headers.get('location'),
+      `http://auth.example/login?return_to=${encodeURIComponent('http://tasks.example/?day=2026-11-23')}`,
+    )
+  })
+
+  test('requireRole answers 403 to other roles', async () => {
+    assert.equal((await get('/api/managers-only', await issuer.token({ role: 'popug' }))).status, 403)
+    assert.equal((await get('/api/managers-only', await issuer.token({ role: 'accountant' }))).status, 403)
+    assert.equal((await get('/api/managers-only', await issuer.token({ role: 'manager' }))).status, 200)
+  })
+})

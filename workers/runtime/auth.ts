@@ -1,0 +1,122 @@
+// Every worker but auth checks who is calling by verifying auth's JWTs offline against
+// its JWKS: pinned algorithm, issuer, audience and expiry. The token comes from the
+// Authorization header or the ates_token cookie that auth's login page sets.
+import type { Context, MiddlewareHandler } from 'hono'
+import { getCookie } from 'hono/cookie'
+import { createMiddleware } from 'hono/factory'
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose'
+import Type, { type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { Role, Uuid } from '../../contracts/common.ts'
+import { errorBody, HttpError } from './http.ts'
+
+export const TOKEN_COOKIE = 'ates_token'
+/** The only algorithm a token may be signed with. */
+export const JWT_ALGORITHM = 'EdDSA'
+
+const Claims = Type.Object({
+  sub: Uuid,
+  role: Role,
+  name: Type.String(),
+})
+
+const claimsValidator = Compile(Claims)
+
+export type Role = Static<typeof Role>
+
+/** Who is calling, as the token says. */
+export type Caller = { id: string; role: Role; name: string }
+
+export type AuthEnv = { Variables: { caller: Caller } }
+
+export type AuthOptions = {
+  /** auth's JWKS, e.g. http://localhost:3000/.well-known/jwks.json */
+  jwksUrl: string
+  issuer: string
+  audience: string
+  /** auth's login page; HTML routes send the browser there and back. */
+  loginUrl: string
+  /** This worker's public base URL, to build the way back after login. */
+  selfUrl: string
+  /** For tests: a key set instead of fetching jwksUrl. */
+  keys?: JWTVerifyGetKey
+}
+
+export function bearerOrCookie(c: Context): string | undefined {
+  const header = c.req.header('authorization')
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header)
+    return match?.[1]
+  }
+  return getCookie(c, TOKEN_COOKIE)
+}
+
+/** Verifies a token; undefined when it is missing, forged, expired or meant for someone else. */
+export function tokenVerifier(options: Pick<AuthOptions, 'jwksUrl' | 'issuer' | 'audience' | 'keys'>) {
+  // Cached; refetched when a token names a key id it does not know (after a cooldown).
+  const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000 })
+  return async (token: string): Promise<Caller | undefined> => {
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        algorithms: [JWT_ALGORITHM],
+        issuer: options.issuer,
+        audience: options.audience,
+        requiredClaims: ['exp', 'sub'],
+      })
+      if (!claimsValidator.Check(payload)) return undefined
+      return { id: payload.sub, role: payload.role, name: payload.name }
+    } catch {
+      return undefined
+    }
+  }
+}
+
+function wantsHtml(c: Context): boolean {
+  return !c.req.path.startsWith('/api/')
+}
+
+/** Sets c.get('caller'); API routes answer 401 JSON, pages redirect to the login page. */
+export function authenticate(options: AuthOptions): MiddlewareHandler<AuthEnv> {
+  const verify = tokenVerifier(options)
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const token = bearerOrCookie(c)
+    const caller = token ? await verify(token) : undefined
+    if (!caller) {
+      if (wantsHtml(c)) {
+        const url = new URL(c.req.url)
+        const back = `${options.selfUrl}${url.pathname}${url.search}`
+        return c.redirect(`${options.loginUrl}?return_to=${encodeURIComponent(back)}`, 303)
+      }
+      const message = token ? 'the token is invalid or expired' : 'log in first: send a Bearer token'
+      return c.json(errorBody('unauthenticated', message), 401, { 'www-authenticate': 'Bearer' })
+    }
+    c.set('caller', caller)
+    await next()
+  })
+}
+
+/** 403 unless the caller has one of the roles. */
+export function requireRole(...roles: Role[]): MiddlewareHandler<AuthEnv> {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const caller = c.get('caller')
+    if (!roles.includes(caller.role)) {
+      throw new HttpError(403, 'forbidden', `this needs one of the roles: ${roles.join(', ')}`)
+    }
+    await next()
+  })
+}
+
+/** AuthOptions from a worker's config. */
+export function authOptions(
+  config: { publicUrls: Record<string, string>; jwtIssuer: string; jwtAudience: string },
+  self: string,
+): AuthOptions {
+  const authUrl = config.publicUrls.auth!
+  return {
+    jwksUrl: `${authUrl}/.well-known/jwks.json`,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    loginUrl: `${authUrl}/login`,
+    selfUrl: config.publicUrls[self]!,
+  }
+}

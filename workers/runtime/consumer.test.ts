@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { after, before, beforeEach, describe, test } from 'node:test'
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { sampleData } from '../../contracts/fixtures.ts'
+import { type Handlers, EventConsumer } from './consumer.ts'
+import { silentLogger } from './log.ts'
+import { connectNats, DLQ_HEADERS, ensureStreams, manager } from './nats.ts'
+import { openStore, type Store } from './store.ts'
+import { startNats, type NatsFixture } from './testing/nats-server.ts'
+import { readStream, tempDir, waitFor } from './testing/helpers.ts'
+
+type DB = { effects: { event_id: string; account_id: string } }
+
+const migrations = [{ name: '001_effects', up: 'CREATE TABLE effects (event_id TEXT, account_id TEXT)' }]
+
+let nats: NatsFixture
+let nc: NatsConnection
+let js: JetStreamClient
+let jsm: JetStreamManager
+const dir = tempDir()
+
+before(async () => {
+  nats = await startNats()
+  nc = await connectNats({ servers: [nats.url], name: 'test' })
+  jsm = await manager(nc)
+  js = jetstream(nc)
+  await ensureStreams(jsm, 1)
+})
+
+after(async () => {
+  await nc.drain()
+  await nats.stop()
+  dir.remove()
+})
+
+beforeEach(async () => {
+  for (const stream of ['ACCOUNTS', 'DLQ']) await jsm.streams.purge(stream)
+})
+
+function accountEvent(overrides: Record<string, unknown> = {}) {
+  const eventId = randomUUID()
+  const data = { ...(sampleData['accounts.created.v1'] as object), account_id: randomUUID(), ...overrides }
+  return {
+    eventId,
+    payload: JSON.stringify({
+      event_id: eventId,
+      event_name: 'accounts.created',
+      event_version: 1,
+      event_time: new Date().toISOString(),
+      producer: 'auth',
+      data,
+    }),
+  }
+}
+
+function effectsOf(store: Store<DB>): number {
+  return store.all(store.db.selectFrom('effects').selectAll()).length
+}
+
+function consumer(store: Store<DB>, handlers: Handlers, extra: { maxDeliver?: number } = {}) {
+  return new EventConsumer({
+    worker: 'tasks',
+    durable: `test-${randomUUID().slice(0, 8)}`,
+    stream: 'ACCOUNTS',
+    filter: 'accounts.>',
+    handlers,
+    store: store as Store<unknown>,
+    js,
+    jsm,
+    log: silentLogger,
+    backoffMs: () => 50,
+    maxDeliver: extra.maxDeliver ?? 10,
+  })
+}
+
+function recordingHandlers(store: Store<DB>): Handlers {
+  return {
+    'accounts.created': (event) => {
+      store.run(store.db.insertInto('effects').values({ event_id: event.event_id, account_id: event.data.account_id }))
+    },
+  }
+}
+
+describe('consumer loop against a real nats-server', () => {
+  test('a duplicate and a redelivered message have no second effect', async () => {
+    const store = openStore<DB>(join(dir.path, 'dup.sqlite'), migrations)
+    const c = consumer(store, recordingHandlers(store))
+    await c.start()
+    const first = accountEvent()
+    const second = accountEvent()
+    await js.publish('accounts.created.v1', first.payload, { msgID: first.eventId })
+    await js.publish('accounts.created.v1', second.payload, { msgID: second.eventId })
+    // The same event_id published again under another message id: the stream keeps both.
+    await js.publish('accounts.created.v1', first.payload, { msgID: `${first.eventId}-again` })
+    await waitFor(async () => (await c.lag()) === 0 && effectsOf(store) >= 2, 'three messages handled')
+    assert.equal(effectsOf(store), 2)
+
+    // Lose every ack: recreate the durable so the server redelivers the whole stream.
+    await c.stop()
+    await jsm.consumers.delete('ACCOUNTS', c.name)
+    const again = new EventConsumer({
+      worker: 'tasks', durable: c.name, stream: 'ACCOUNTS', filter: 'accounts.>',
+      handlers: recordingHandlers(store), store: store as Store<unknown>, js, jsm, log: silentLogger,
+    })
+    await again.start()
+    await waitFor(async () => (await again.lag()) === 0, 'redelivery handled')
+    assert.equal(effectsOf(store), 2, 'redelivery changed nothing')
+    await again.stop()
+    store.close()
+  })
+
+  test('an invalid message lands in the DLQ with its reason, and the others keep flowing', async () => {
+    const store = openStore<DB>(join(dir.path, 'dlq.sqlite'), migrations)
+    const c = consumer(store, recordingHandlers(store))
+    await c.start()
+    const bad = accountEvent({ role: 'emperor' })
+    const good = accountEvent()
+    await js.publish('accounts.created.v1', '{"not": "an envelope"', { msgID: randomUUID() })
+    await js.publish('accounts.created.v1', bad.payload, { msgID: bad.eventId })
+    await js.publish('accounts.created.v3', good.payload.replace('"event_version":1', '"event_version":3'), { msgID: randomUUID() })
+    await js.publish('accounts.created.v1', good.payload, { msgID: good.eventId })
+    await waitFor(async () => (await c.lag()) === 0 && effectsOf(store) === 1, 'good event handled')
+
+    const letters = await waitFor(async () => {
+      const all = await readStream(js, jsm, 'DLQ')
+      return all.length === 3 ? all : undefined
+    }, 'three dead letters')
+    const reasons = letters.map((l) => l.headers?.get(DLQ_HEADERS.reason) ?? '')
+    assert.match(reasons[0]!, /invalid JSON/)
+    assert.match(reasons[1]!, /invalid accounts.created v1: \/data\/role|invalid accounts.created v1: \/role/)
+    assert.match(reasons[2]!, /unknown version accounts.created v3/)
+    assert.ok(letters.every((l) => l.subject === 'dlq.tasks'))
+    assert.equal(letters[1]!.data, bad.payload, 'the dead letter keeps the original payload')
+    assert.equal(letters[1]!.headers?.get(DLQ_HEADERS.subject), 'accounts.created.v1')
+    await c.stop()
+    store.close()
+  })
+
+  test('a handler that throws is retried with backoff, then dead-lettered; its partial writes are undone', async () => {
+    const store = openStore<DB>(join(dir.path, 'throw.sqlite'), migrations)
+    const poison = accountEvent({ name: 'Poison' })
+    const fine = accountEvent()
+    let attempts = 0
+    const c = consumer(
+      store,
+      {
+        'accounts.created': (event) => {
+          store.run(store.db.insertInto('effects').values({ event_id: event.event_id, account_id: event.data.account_id }))
+          if (event.data.name === 'Poison') {
+            attempts += 1
+            throw new Error('the ledger is on fire')
+          }
+        },
+      },
+      { maxDeliver: 3 },
+    )
+    await c.start()
+    await js.publish('accounts.created.v1', poison.payload, { msgID: poison.eventId })
+    await js.publish('accounts.created.v1', fine.payload, { msgID: fine.eventId })
+    const letters = await waitFor(async () => {
+      const all = await readStream(js, jsm, 'DLQ')
+      return all.length === 1 ? all : undefined
+    }, 'the poison message dead-lettered')
+    assert.equal(attempts, 3)
+    assert.match(letters[0]!.headers?.get(DLQ_HEADERS.reason) ?? '', /handler failed: the ledger is on fire/)
+    assert.equal(letters[0]!.headers?.get(DLQ_HEADERS.deliveries), '3')
+    await waitFor(async () => (await c.lag()) === 0, 'consumer caught up')
+    const effects = store.all(store.db.selectFrom('effects').selectAll())
+    assert.deepEqual(effects.map((e) => e.event_id), [fine.eventId], 'only the fine event left an effect')
+    await c.stop()
+    store.close()
+  })
+
+  test('a handler waiting for a dependency is retried until the dependency arrives', async () => {
+    const store = openStore<DB>(join(dir.path, 'wait.sqlite'), migrations)
+    let dependencyArrived = false
+    let waits = 0
+    const c = consumer(store, {
+      'accounts.created': (event) => {
+        if (!dependencyArrived) {
+          waits += 1
+          return { retry: 'dependency not seen yet' }
+        }
+        store.run(store.db.insertInto('effects').values({ event_id: event.event_id, account_id: event.data.account_id }))
+      },
+    })
+    await c.start()
+    const e = accountEvent()
+    await js.publish('accounts.created.v1', e.payload, { msgID: e.eventId })
+    await waitFor(() => waits >= 2, 'two waits')
+    dependencyArrived = true
+    await waitFor(() => effectsOf(store) === 1, 'the event applied once its dependency arrived')
+    assert.equal((await readStream(js, jsm, 'DLQ')).length, 0)
+    await c.stop()
+    store.close()
+  })
+})

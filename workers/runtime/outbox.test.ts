@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, beforeEach, describe, test } from 'node:test'
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { silentLogger } from './log.ts'
+import { connectNats, ensureStreams, manager } from './nats.ts'
+import { Outbox, OutboxRelay } from './outbox.ts'
+import { openStore, type Store } from './store.ts'
+import { startNats, type NatsFixture } from './testing/nats-server.ts'
+import { readStream, tempDir, waitFor } from './testing/helpers.ts'
+
+let nats: NatsFixture
+let nc: NatsConnection
+let js: JetStreamClient
+let jsm: JetStreamManager
+const dir = tempDir()
+
+before(async () => {
+  nats = await startNats()
+  nc = await connectNats({ servers: [nats.url], name: 'test' })
+  jsm = await manager(nc)
+  js = jetstream(nc)
+  await ensureStreams(jsm, 1)
+})
+
+after(async () => {
+  await nc.drain()
+  await nats.stop()
+  dir.remove()
+})
+
+beforeEach(async () => {
+  await jsm.streams.purge('ACCOUNTS')
+})
+
+let counter = 0
+function account(n: number) {
+  return { account_id: crypto.randomUUID(), name: `popug ${n}`, email: `p${n}@ates.local`, role: 'popug' as const, active: true }
+}
+
+describe('transactional outbox', () => {
+  test('an event is written only if its transaction commits', () => {
+    const store = openStore<unknown>(join(dir.path, 'rollback.sqlite'), [])
+    const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
+    assert.throws(() =>
+      store.tx(() => {
+        outbox.emit('accounts.created', account(counter++))
+        throw new Error('the change failed')
+      }),
+    )
+    assert.equal(outbox.pending(), 0)
+    store.tx(() => outbox.emit('accounts.created', account(counter++)))
+    assert.equal(outbox.pending(), 1)
+    store.close()
+  })
+
+  test('committed events survive a crash before publish and are relayed in order after restart', async () => {
+    const file = join(dir.path, 'crash-before-publish.sqlite')
+    const first = openStore<unknown>(file, [])
+    const outbox = new Outbox(first, 'auth', () => new Date(), () => crypto.randomUUID())
+    const ids: string[] = []
+    for (let i = 0; i < 20; i += 1) first.tx(() => ids.push(outbox.emit('accounts.created', account(i)).event_id))
+    first.close() // the process dies here: committed, never published
+
+    const reopened = openStore<unknown>(file, [])
+    const relay = new OutboxRelay({ store: reopened, js, log: silentLogger })
+    relay.start()
+    await relay.flushed()
+    await relay.stop()
+    const stored = await readStream(js, jsm, 'ACCOUNTS')
+    assert.deepEqual(stored.map((m) => JSON.parse(m.data).event_id), ids)
+    assert.ok(stored.every((m) => m.headers?.get('Nats-Msg-Id') === JSON.parse(m.data).event_id))
+    assert.equal(new Outbox(reopened, 'auth', () => new Date(), () => '').pending(), 0)
+    reopened.close()
+  })
+
+  test('SIGKILL at random points: every committed event reaches the stream exactly once, in order', async (t) => {
+    const total = 3000
+    const file = join(dir.path, 'sigkill.sqlite')
+    const child = fileURLToPath(new URL('./testing/outbox-crash-child.ts', import.meta.url))
+    const progressAtKill: number[] = []
+    for (let run = 0; run < 40; run += 1) {
+      // Killed a few milliseconds after it is ready: mid-commit, mid-publish or mid-delete.
+      const killAfter = run < 8 ? Math.floor(Math.random() * 40) : undefined
+      const finished = await new Promise<boolean>((resolve) => {
+        const proc = spawn(process.execPath, ['--import', 'tsx', child, nats.url, file, String(total)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        })
+        let out = ''
+        let timer: NodeJS.Timeout | undefined
+        proc.stdout.on('data', (chunk) => {
+          out += chunk
+          if (killAfter !== undefined && !timer && out.includes('ready')) {
+            timer = setTimeout(() => proc.kill('SIGKILL'), killAfter)
+          }
+        })
+        proc.on('exit', async (_code, signal) => {
+          clearTimeout(timer)
+          if (signal === 'SIGKILL') progressAtKill.push((await jsm.streams.info('ACCOUNTS')).state.messages)
+          resolve(out.includes('done'))
+        })
+      })
+      if (finished) break
+    }
+    assert.ok(
+      progressAtKill.some((n) => n > 0 && n < total),
+      `killed while publishing (stream size at each kill: ${progressAtKill.join(', ')})`,
+    )
+    const stored = await waitFor(async () => {
+      const all = await readStream(js, jsm, 'ACCOUNTS')
+      return all.length >= total ? all : undefined
+    }, 'all events in the stream')
+    t.diagnostic(`stream size at each kill: ${progressAtKill.join(', ')}`)
+    const ids = stored.map((m) => JSON.parse(m.data).event_id as string)
+    assert.equal(ids.length, total, `no duplicates after ${progressAtKill.length} kills`)
+    assert.deepEqual(ids, [...ids].sort(), 'stream order is commit order')
+  })
+})
