@@ -1,7 +1,7 @@
 # aTES — `make up` starts everything locally, `make test` runs every test.
 SHELL := /bin/bash
 NODE := node --import tsx
-TESTS = $(shell find contracts workers scripts -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.test.tsx' \) -not -path '*/node_modules/*' | sort)
 
 .PHONY: help up test typecheck contracts install nats-server
 

@@ -141,3 +141,22 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
   })
   return app
 }
+
+/**
+ * Form posts from pages: accepted only from the origins of our own workers, so another
+ * site cannot make a logged-in browser post (the cookie is SameSite=Lax as well).
+ */
+export function sameOrigins(origins: string[]): MiddlewareHandler {
+  const allowed = new Set(origins.map((o) => new URL(o).origin))
+  return async (c, next) => {
+    const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)
+    const isForm = /^(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)/i.test(c.req.header('content-type') ?? '')
+    if (unsafe && isForm) {
+      const origin = c.req.header('origin')
+      if (!origin || !allowed.has(origin)) {
+        throw new HttpError(403, 'forbidden', 'form posts are accepted only from aTES pages')
+      }
+    }
+    await next()
+  }
+}

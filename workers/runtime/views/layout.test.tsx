@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Hono } from 'hono'
+import { notFound, onError, sameOrigins } from '../http.ts'
+import { silentLogger } from '../log.ts'
+import { dashboardsFor, Layout } from './layout.tsx'
+
+const urls = {
+  auth: 'http://localhost:3000',
+  tasks: 'http://localhost:3001',
+  billing: 'http://localhost:3002',
+  analytics: 'http://localhost:3003',
+  close: 'http://localhost:3004',
+}
+
+test('navigation offers only the dashboards a role may open', () => {
+  assert.deepEqual(dashboardsFor('popug'), ['tasks', 'billing'])
+  assert.deepEqual(dashboardsFor('accountant'), ['tasks', 'billing'])
+  assert.deepEqual(dashboardsFor('admin'), ['tasks', 'billing', 'analytics', 'close', 'auth'])
+})
+
+test('the layout escapes what people typed', async () => {
+  const app = new Hono()
+  app.get('/', (c) =>
+    c.html(
+      <Layout title="Tasks" current="tasks" urls={urls} caller={{ id: 'x', role: 'popug', name: '<script>alert(1)</script>' }}>
+        <p>hello</p>
+      </Layout>,
+    ),
+  )
+  const html = await (await app.request('/')).text()
+  assert.ok(!html.includes('<script>alert(1)</script>'))
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'))
+  assert.ok(html.includes('href="http://localhost:3002/"'))
+  assert.ok(!html.includes('http://localhost:3003/'), 'no analytics link for a popug')
+})
+
+test('form posts from a foreign origin are refused', async () => {
+  const app = new Hono()
+  app.onError(onError(silentLogger))
+  app.notFound(notFound)
+  app.use('*', sameOrigins(Object.values(urls)))
+  app.post('/form', (c) => c.text('ok'))
+  const post = (origin?: string) =>
+    app.request('/form', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) },
+      body: 'a=1',
+    })
+  assert.equal((await post('http://localhost:3001')).status, 200)
+  assert.equal((await post('http://evil.example')).status, 403)
+  assert.equal((await post()).status, 403)
+})
