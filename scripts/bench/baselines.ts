@@ -1,0 +1,115 @@
+// What the machine can do without aTES in the way: raw JetStream publish and consume+ack,
+// SQLite transactions with the workers' settings, and a bare Hono app.
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, StorageType } from '@nats-io/jetstream'
+import { openStore } from '../../workers/runtime/store.ts'
+import { httpLoad, type LoadResult } from './http-load.ts'
+
+/** A message the size of a real tasks.assigned event. */
+export function sampleEvent(n: number): string {
+  return JSON.stringify({
+    event_id: crypto.randomUUID(),
+    event_name: 'tasks.assigned',
+    event_version: 1,
+    event_time: new Date().toISOString(),
+    producer: 'tasks',
+    data: {
+      task_id: crypto.randomUUID(),
+      assignee_id: crypto.randomUUID(),
+      previous_assignee_id: null,
+      assigned_at: new Date().toISOString(),
+      n,
+    },
+  })
+}
+
+async function scratchStream(jsm: JetStreamManager, name: string): Promise<void> {
+  await jsm.streams.delete(name).catch(() => undefined)
+  await jsm.streams.add({ name, subjects: [`${name.toLowerCase()}.>`], storage: StorageType.File, num_replicas: 1 })
+}
+
+/** Pipelined publishes in windows of 1000 with collected PubAcks, as the outbox relay does. */
+export async function rawPublish(js: JetStreamClient, jsm: JetStreamManager, count: number): Promise<number> {
+  await scratchStream(jsm, 'BENCH_RAW')
+  const payloads = Array.from({ length: Math.min(count, 1000) }, (_, i) => sampleEvent(i))
+  const started = performance.now()
+  for (let sent = 0; sent < count; ) {
+    const window = Math.min(1000, count - sent)
+    const acks = []
+    for (let i = 0; i < window; i += 1) {
+      acks.push(js.publish('bench_raw.event', payloads[i % payloads.length]!, { msgID: `raw-${sent + i}` }))
+    }
+    await Promise.all(acks)
+    sent += window
+  }
+  return count / ((performance.now() - started) / 1000)
+}
+
+/** A durable pull consumer that acks every message, over what rawPublish stored. */
+export async function rawConsume(js: JetStreamClient, jsm: JetStreamManager, count: number): Promise<number> {
+  await jsm.consumers.add('BENCH_RAW', {
+    durable_name: 'bench-raw',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: 2000,
+  })
+  const consumer = await js.consumers.get('BENCH_RAW', 'bench-raw')
+  const started = performance.now()
+  let received = 0
+  await new Promise<void>((resolve) => {
+    void consumer.consume({
+      max_messages: 1000,
+      callback: (msg) => {
+        msg.ack()
+        received += 1
+        if (received === count) resolve()
+      },
+    })
+  })
+  const rate = count / ((performance.now() - started) / 1000)
+  await jsm.streams.delete('BENCH_RAW')
+  return rate
+}
+
+/** SQLite with the workers' pragmas: one row and one inbox record per event, one transaction per batch. */
+export function rawSqlite(dir: string, count: number, batch: number): number {
+  const store = openStore<unknown>(join(dir, `bench-sqlite-${batch}.sqlite`), [
+    { name: '001_rows', up: 'CREATE TABLE rows (id TEXT PRIMARY KEY, body TEXT NOT NULL)' },
+  ])
+  const insertRow = store.prepare('INSERT INTO rows (id, body) VALUES (?, ?)')
+  const insertInbox = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+  const body = sampleEvent(0)
+  const started = performance.now()
+  for (let done = 0; done < count; done += batch) {
+    store.tx(() => {
+      for (let i = done; i < Math.min(done + batch, count); i += 1) {
+        const id = `e-${batch}-${i}`
+        insertRow.run(id, body)
+        insertInbox.run(id, 'bench')
+      }
+    })
+  }
+  const rate = count / ((performance.now() - started) / 1000)
+  store.close()
+  return rate
+}
+
+/** A bare Hono app in its own process under the same load as the workers' routes. */
+export async function bareHono(seconds: number): Promise<LoadResult> {
+  const script = fileURLToPath(new URL('./bare-hono.ts', import.meta.url))
+  const server = spawn(process.execPath, ['--import', 'tsx', script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.stdout.on('data', (chunk: Buffer) => {
+        const match = /listening (\d+)/.exec(chunk.toString())
+        if (match) resolve(Number(match[1]))
+      })
+      server.once('exit', (code) => reject(new Error(`bare Hono exited with ${code}`)))
+    })
+    return await httpLoad({ url: `http://127.0.0.1:${port}/`, seconds })
+  } finally {
+    server.kill('SIGTERM')
+  }
+}

@@ -1,0 +1,19 @@
+// Child process of http-load.ts: runs autocannon and prints its summary as JSON.
+import autocannon from 'autocannon'
+import type { LoadOptions, LoadResult } from './http-load.ts'
+
+const options = JSON.parse(process.argv[2]!) as LoadOptions
+const result = await autocannon({
+  url: options.url,
+  headers: options.headers ?? {},
+  duration: options.seconds ?? 5,
+  connections: options.connections ?? 32,
+  pipelining: 1,
+})
+const summary: LoadResult = {
+  requestsPerSecond: result.requests.average,
+  p99Ms: result.latency.p99,
+  errors: result.errors + result.timeouts,
+  non2xx: result.non2xx,
+}
+process.stdout.write(JSON.stringify(summary))

@@ -1,0 +1,20 @@
+// HTTP load from a separate process (autocannon), so the server under test keeps its core.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export type LoadResult = { requestsPerSecond: number; p99Ms: number; errors: number; non2xx: number }
+
+export type LoadOptions = { url: string; headers?: Record<string, string>; seconds?: number; connections?: number }
+
+/** Runs autocannon in a child process and returns its summary. */
+export async function httpLoad(options: LoadOptions): Promise<LoadResult> {
+  const script = fileURLToPath(new URL('./http-load-child.ts', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  child.stdout.on('data', (chunk) => (out += chunk))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  if (code !== 0) throw new Error(`load generator failed (${code})`)
+  return JSON.parse(out) as LoadResult
+}
