@@ -95,7 +95,11 @@ export async function ensureStreams(
         await jsm.streams.add(config)
       } catch (addError) {
         // Another worker may have created it a moment ago.
-        if (!/already in use|exists/i.test(String((addError as Error).message))) throw addError
+        const message = String((addError as Error).message)
+        if (/permissions violation/i.test(message)) {
+          throw new Error(`stream ${name} does not exist and this NATS user may not create it: provision the streams as an operator first (make up does)`)
+        }
+        if (!/already in use|exists/i.test(message)) throw addError
       }
     }
   }

@@ -30,6 +30,8 @@ export type NatsOptions = {
   local?: boolean
   port?: number
   storeDir?: string
+  /** Extra environment for the local binary (a config file may reference variables). */
+  env?: Record<string, string>
 }
 
 export async function freePort(): Promise<number> {
@@ -56,7 +58,7 @@ function dockerReachable(): boolean {
 }
 
 export async function startNats(options: NatsOptions = {}): Promise<NatsFixture> {
-  const needsLocal = options.local || options.configFile || options.args
+  const needsLocal = options.local || options.configFile || options.args || options.env
   if (!needsLocal && dockerReachable()) return startContainer()
   return startLocal(options)
 }
@@ -105,7 +107,7 @@ async function startLocal(options: NatsOptions): Promise<NatsFixture> {
   ]
 
   const start = async () => {
-    const proc = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
     child = proc
     await new Promise<void>((resolve, reject) => {
       let output = ''

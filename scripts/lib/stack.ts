@@ -1,0 +1,128 @@
+// Runs the local stack for `make up` and `make cluster`: nats-server processes and worker
+// processes with readable, prefixed logs; Ctrl-C (or SIGTERM) stops them all.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
+import { connectNats, ensureStreams, manager } from '../../workers/runtime/nats.ts'
+import { color, prettyLine } from './pretty-log.ts'
+import type { Passwords } from './nats-users.ts'
+
+export const root = new URL('../../', import.meta.url).pathname
+const PREFIX_COLORS: Record<string, string> = { auth: '32', tasks: '34', billing: '33', close: '31', analytics: '36' }
+
+export class Stack {
+  readonly colors = process.stdout.isTTY === true
+  private readonly children: Array<{ name: string; proc: ChildProcess; nats: boolean }> = []
+  private stopping = false
+
+  constructor() {
+    process.on('SIGINT', () => void this.stop())
+    process.on('SIGTERM', () => void this.stop())
+  }
+
+  say(text: string): void {
+    process.stdout.write(`${color('1', '[ates]', this.colors)} ${text}\n`)
+  }
+
+  /** Writes each line rendered; a line rendered as undefined is left out. */
+  private pipe(name: string, proc: ChildProcess, render: (line: string) => string | undefined): void {
+    const prefix = color(PREFIX_COLORS[name] ?? '35', `[${name}]`.padEnd(11), this.colors)
+    for (const stream of [proc.stdout, proc.stderr]) {
+      if (!stream) continue
+      createInterface({ input: stream }).on('line', (line) => {
+        const text = render(line)
+        if (text !== undefined) process.stdout.write(`${prefix} ${text}\n`)
+      })
+    }
+  }
+
+  /** Starts a nats-server and resolves once it is ready. */
+  async startNats(name: string, args: string[], env: Record<string, string>): Promise<ChildProcess> {
+    const proc = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+    this.children.push({ name, proc, nats: true })
+    let output = ''
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not become ready in 20 s:\n${output}`)), 20_000)
+      const onLine = (line: string) => {
+        output += `${line}\n`
+        if (line.includes('Server is ready')) {
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      for (const stream of [proc.stdout!, proc.stderr!]) createInterface({ input: stream }).on('line', onLine)
+      proc.once('exit', (code) => {
+        clearTimeout(timer)
+        reject(new Error(`${name} exited with ${code}:\n${output.split('\n').slice(-6).join('\n')}`))
+      })
+    })
+    // Route chatter (connects, duplicates, retries while a peer is down) is left out.
+    const chatter = /Route connection|Router connection closed|connect to route/
+    this.pipe(name, proc, (line) => (chatter.test(line) ? undefined : line.replace(/^\[\d+\] [\d/]+ /, '')))
+    proc.once('exit', (code, signal) => {
+      if (!this.stopping) this.say(color('31', `${name} exited (${signal ?? code})`, this.colors))
+    })
+    return proc
+  }
+
+  startWorker(name: WorkerName, env: Record<string, string>): void {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'workers', name, 'main.ts')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    })
+    this.children.push({ name, proc, nats: false })
+    this.pipe(name, proc, (line) => prettyLine(line, this.colors))
+    proc.once('exit', (code, signal) => {
+      if (!this.stopping) this.say(color('31', `${name} exited (${signal ?? code}); the others keep running — Ctrl-C to stop all`, this.colors))
+    })
+  }
+
+  async stop(code = 0): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    this.say('stopping…')
+    const exited = (proc: ChildProcess) =>
+      proc.exitCode !== null || proc.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+    const workers = this.children.filter((c) => !c.nats)
+    for (const { proc } of workers) proc.kill('SIGTERM')
+    await Promise.race([Promise.all(workers.map((c) => exited(c.proc))), new Promise((r) => setTimeout(r, 10_000))])
+    for (const { proc } of workers) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    const servers = this.children.filter((c) => c.nats)
+    for (const { proc } of servers) proc.kill('SIGTERM')
+    await Promise.all(servers.map((c) => exited(c.proc)))
+    this.say('stopped')
+    process.exit(code)
+  }
+}
+
+/** Workers whose code exists. */
+export function presentWorkers(): WorkerName[] {
+  return WORKERS.filter((name) => existsSync(join(root, 'workers', name, 'main.ts')))
+}
+
+/** Streams are created (or brought to the configured replicas) by the operator user. */
+export async function provisionStreams(servers: string[], ops: { user?: string; pass?: string }, replicas: number): Promise<void> {
+  const nc = await connectNats({ servers, name: 'ates-provision', ...ops })
+  try {
+    await ensureStreams(await manager(nc), replicas)
+  } finally {
+    await nc.close()
+  }
+}
+
+/** Every worker with its own NATS user, all seeds and the stream replicas. */
+export function workerEnvironment(worker: WorkerName, servers: string[], passwords: Passwords | undefined, replicas: number) {
+  return {
+    ATES_NATS_URL: servers.join(','),
+    ATES_STREAM_REPLICAS: String(replicas),
+    ...(passwords ? { ATES_NATS_USER: worker, ATES_NATS_PASS: passwords[worker] } : {}),
+  }
+}
+
+export function printUrls(stack: Stack, config: Config, workers: WorkerName[]): void {
+  for (const name of workers) stack.say(`${name.padEnd(9)} ${config.publicUrls[name]}/`)
+}

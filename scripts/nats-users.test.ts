@@ -1,0 +1,100 @@
+// The per-worker NATS users of deploy/nats/users.conf, against a real server started with
+// that config: each worker can do its job, and the server refuses anything outside it.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { jetstream } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import type { WorkerName } from '../workers/runtime/config.ts'
+import { connectNats, ensureDurable, ensureStreams, manager, type StreamName, streamOf } from '../workers/runtime/nats.ts'
+import { type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
+import { generatePasswords, type NatsUser, type Passwords, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
+
+/** What each worker publishes and reads (SPEC §2, §3). */
+const JOBS: Record<WorkerName, { publishes: string; reads: StreamName[] }> = {
+  auth: { publishes: 'accounts.created.v1', reads: [] },
+  tasks: { publishes: 'tasks.created.v2', reads: ['ACCOUNTS'] },
+  billing: { publishes: 'billing.transaction_applied.v1', reads: ['ACCOUNTS', 'TASKS', 'BILLING'] },
+  close: { publishes: 'billing.day_close_requested.v1', reads: ['ACCOUNTS', 'BILLING'] },
+  analytics: { publishes: 'dlq.analytics', reads: ['TASKS', 'BILLING'] },
+}
+
+const REFUSED_PUBLISHES: Array<[WorkerName, string]> = [
+  ['close', 'tasks.created.v2'],
+  ['close', 'billing.payout_made.v1'],
+  ['tasks', 'billing.transaction_applied.v1'],
+  ['tasks', 'accounts.updated.v1'],
+  ['billing', 'billing.day_close_requested.v1'],
+  ['auth', 'tasks.completed.v1'],
+  ['analytics', 'billing.day_closed.v1'],
+  ['analytics', 'dlq.billing'],
+]
+
+describe('per-worker NATS users', () => {
+  let nats: NatsFixture
+  let passwords: Passwords
+  const connections: NatsConnection[] = []
+  const as = async (user: NatsUser) => {
+    const nc = await connectNats({ servers: [nats.url], name: user, user, pass: passwords[user] })
+    connections.push(nc)
+    return nc
+  }
+
+  before(async () => {
+    passwords = generatePasswords()
+    nats = await startNats({ configFile: SINGLE_CONFIG, env: serverEnv(passwords) })
+    await ensureStreams(await manager(await as('ops')), 1)
+  })
+  after(async () => {
+    await Promise.all(connections.map((nc) => nc.close()))
+    await nats.stop()
+  })
+
+  test('a wrong password is refused', async () => {
+    await assert.rejects(connectNats({ servers: [nats.url], name: 'x', user: 'billing', pass: 'guess' }), /authorization/i)
+  })
+
+  for (const [worker, job] of Object.entries(JOBS) as Array<[WorkerName, (typeof JOBS)[WorkerName]]>) {
+    test(`${worker} publishes ${job.publishes} and consumes ${job.reads.join(', ') || 'nothing'}`, async () => {
+      const nc = await as(worker)
+      const js = jetstream(nc)
+      const ack = await js.publish(job.publishes, '{}', { msgID: `${worker}-own` })
+      assert.equal(ack.duplicate, false)
+      const jsm = await manager(nc)
+      await ensureStreams(jsm, 1) // only looks: the streams exist
+      for (const stream of job.reads) {
+        await jetstream(await as('ops')).publish(stream === 'ACCOUNTS' ? 'accounts.x' : stream === 'TASKS' ? 'tasks.x' : 'billing.x', 'hello')
+        const durable = `${worker}-${stream.toLowerCase()}`
+        const filter = `${stream.toLowerCase()}.>`
+        await ensureDurable(jsm, { stream, durable, filter, ackWaitMs: 30_000, maxAckPending: 100 })
+        const consumer = await js.consumers.get(stream, durable)
+        const msg = await consumer.next({ expires: 5000 })
+        assert.ok(msg, `${worker} reads ${stream}`)
+        await msg.ackAck()
+      }
+    })
+  }
+
+  for (const [worker, subject] of REFUSED_PUBLISHES) {
+    test(`${worker} may not publish ${subject}, and nothing is stored`, async () => {
+      const stream = streamOf(subject)
+      const ops = await manager(await as('ops'))
+      const before = (await ops.streams.info(stream)).state.messages
+      const js = jetstream(await as(worker))
+      await assert.rejects(js.publish(subject, '{}', { timeout: 5000 }), /permissions violation/i)
+      assert.equal((await ops.streams.info(stream)).state.messages, before)
+    })
+  }
+
+  test('workers may not create streams nor read streams outside their job', async () => {
+    const jsm = await manager(await as('tasks'))
+    await assert.rejects(jsm.streams.add({ name: 'SIDE', subjects: ['side.>'] }), /permissions violation/i)
+    await assert.rejects(jsm.streams.delete('TASKS'), /permissions violation/i)
+    const spec = { stream: 'BILLING' as const, durable: 'tasks-peek', filter: 'billing.>', ackWaitMs: 30_000, maxAckPending: 1 }
+    await assert.rejects(ensureDurable(jsm, spec), /permissions violation/i)
+    const auth = await manager(await as('auth'))
+    await assert.rejects(
+      ensureDurable(auth, { ...spec, stream: 'TASKS', durable: 'auth-peek', filter: 'tasks.>' }),
+      /permissions violation/i,
+    )
+  })
+})
