@@ -51,7 +51,7 @@ type Outcome =
   | { kind: 'duplicate' }
   | { kind: 'ignored' }
   | { kind: 'failed'; reason: string }
-  | { kind: 'dead'; reason: string }
+  | { kind: 'dead'; reason: string; eventId?: string }
 
 export class EventConsumer {
   private consumer: Consumer | undefined
@@ -173,7 +173,10 @@ export class EventConsumer {
           const reason =
             error instanceof RetryLater ? `waiting: ${error.message}` : `handler failed: ${(error as Error).message}`
           if (!(error instanceof RetryLater)) this.log.warn('handler failed', { event: event.event_name, event_id: event.event_id, error })
-          outcomes.set(msg, msg.info.deliveryCount >= this.maxDeliver ? { kind: 'dead', reason } : { kind: 'failed', reason })
+          outcomes.set(
+            msg,
+            msg.info.deliveryCount >= this.maxDeliver ? { kind: 'dead', reason, eventId: event.event_id } : { kind: 'failed', reason },
+          )
         }
       }
     })
@@ -193,14 +196,14 @@ export class EventConsumer {
           msg.nak(this.backoffMs(msg.info.deliveryCount))
           break
         case 'dead':
-          deadLetters.push(this.deadLetter(msg, outcome.reason))
+          deadLetters.push(this.deadLetter(msg, outcome.reason, outcome.eventId))
           break
       }
     }
     await Promise.all(deadLetters)
   }
 
-  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+  private async deadLetter(msg: JsMsg, reason: string, eventId: string | undefined): Promise<void> {
     const h = natsHeaders()
     h.set(DLQ_HEADERS.reason, reason.slice(0, 1000).replaceAll(/[\r\n]+/g, ' '))
     h.set(DLQ_HEADERS.subject, msg.subject)
@@ -208,6 +211,7 @@ export class EventConsumer {
     h.set(DLQ_HEADERS.sequence, String(msg.info.streamSequence))
     h.set(DLQ_HEADERS.consumer, this.options.durable)
     h.set(DLQ_HEADERS.deliveries, String(msg.info.deliveryCount))
+    if (eventId) h.set(DLQ_HEADERS.eventId, eventId)
     try {
       await this.options.js.publish(dlqSubject(this.options.worker), msg.data, {
         headers: h,

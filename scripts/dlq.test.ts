@@ -1,0 +1,89 @@
+// A message dead-lettered by a runtime consumer is listed with its reason by `make dlq`,
+// re-driven by `make dlq-redrive` after the handler is fixed, and then handled once.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { after, before, test } from 'node:test'
+import { jetstream } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { makeEnvelope } from '../contracts/envelope.ts'
+import { EventConsumer } from '../workers/runtime/consumer.ts'
+import { silentLogger } from '../workers/runtime/log.ts'
+import { connectNats, ensureStreams, manager } from '../workers/runtime/nats.ts'
+import { openStore, type Store } from '../workers/runtime/store.ts'
+import { tempDir, waitFor } from '../workers/runtime/testing/helpers.ts'
+import { type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
+
+const run = promisify(execFile)
+let nats: NatsFixture
+let nc: NatsConnection
+const dir = tempDir()
+
+before(async () => {
+  nats = await startNats()
+  nc = await connectNats({ servers: [nats.url], name: 'test' })
+  await ensureStreams(await manager(nc), 1)
+})
+after(async () => {
+  await nc.close()
+  await nats.stop()
+  dir.remove()
+})
+
+const cli = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], {
+    env: { ...process.env, ATES_NATS_URL: nats.url, ATES_NATS_USER: '', ATES_DATA_DIR: dir.path },
+  })
+
+test('dead letter → listed with its reason → re-driven after the fix → handled once', async () => {
+  type DB = { effects: { event_id: string } }
+  const store = openStore<DB>(join(dir.path, 'billing.sqlite'), [{ name: '001', up: 'CREATE TABLE effects (event_id TEXT)' }])
+  let broken = true
+  const js = jetstream(nc)
+  const consumer = new EventConsumer({
+    worker: 'billing',
+    durable: 'billing-tasks',
+    stream: 'TASKS',
+    filter: 'tasks.>',
+    store: store as Store<unknown>,
+    js,
+    jsm: await manager(nc),
+    log: silentLogger,
+    backoffMs: () => 20,
+    maxDeliver: 3,
+    handlers: {
+      'tasks.completed': (event) => {
+        if (broken) throw new Error('ledger is read-only')
+        store.run(store.db.insertInto('effects').values({ event_id: event.event_id }))
+      },
+    },
+  })
+  await consumer.start()
+  const eventId = randomUUID()
+  const { subject, envelope } = makeEnvelope({
+    name: 'tasks.completed',
+    data: { task_id: randomUUID(), assignee_id: randomUUID(), completed_at: new Date().toISOString() },
+    eventId,
+    time: new Date(),
+    producer: 'tasks',
+  })
+  await js.publish(subject, JSON.stringify(envelope), { msgID: eventId })
+  await waitFor(async () => (await consumer.lag()) === 0 && (await (await manager(nc)).streams.info('DLQ')).state.messages === 1, 'a dead letter')
+
+  const listed = await cli()
+  const lines = listed.stdout.trim().split('\n')
+  assert.equal(lines.length, 2)
+  assert.match(lines[0]!, new RegExp(`billing +tasks\\.completed\\.v1 +event=${eventId} +deliveries=3 +reason="[^"]*ledger is read-only`))
+  assert.equal(lines[1], '1 dead letter')
+  assert.match((await cli('list', 'analytics')).stdout, /^0 dead letters of analytics/)
+
+  broken = false
+  assert.match((await cli('redrive', 'billing')).stdout, /re-drove 1 dead letter of billing/)
+  await waitFor(() => store.all(store.db.selectFrom('effects').selectAll()).length === 1, 'the re-driven event handled')
+  assert.match((await cli()).stdout, /^0 dead letters/)
+  await consumer.stop()
+  assert.deepEqual(store.all(store.db.selectFrom('effects').selectAll()), [{ event_id: eventId }])
+  store.close()
+})
