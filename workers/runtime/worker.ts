@@ -133,10 +133,7 @@ export async function runWorker<DB>(
           return false
         }
       },
-      lags: async () => {
-        const result = await lags()
-        return result
-      },
+      lags,
     }),
   )
   if (definition.routes) app.route('/', definition.routes(ctx))

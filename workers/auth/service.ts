@@ -1,0 +1,105 @@
+// auth's commands: each change to an account and its accounts.* event in one transaction.
+import type { CreateAccountBody } from '../../contracts/http/auth.ts'
+import type { Config } from '../runtime/config.ts'
+import type { WorkerContext } from '../runtime/worker.ts'
+import { DUMMY_HASH, hashBeak, verifyBeak } from './beak.ts'
+import {
+  type Account,
+  type AccountChange,
+  afterFailure,
+  applyChange,
+  type Attempts,
+  loginGate,
+  noAttempts,
+  normalizeEmail,
+} from './domain.ts'
+import type { KeyRing } from './keys.ts'
+import { countAccounts, type DB, findByEmail, findById, insertAccount, toAccount, updateAccount } from './store.ts'
+
+export type Refusal =
+  | { kind: 'email_taken' }
+  | { kind: 'not_found' }
+  | { kind: 'invalid_credentials' }
+  | { kind: 'throttled'; retryAfterSeconds: number }
+
+export type Ctx = WorkerContext<DB>
+
+export async function createAccount(ctx: Ctx, body: CreateAccountBody): Promise<Account | Refusal> {
+  const email = normalizeEmail(body.email)
+  const beakHash = await hashBeak(body.beak)
+  return ctx.store.tx(() => {
+    if (findByEmail(ctx.store, email)) return { kind: 'email_taken' } as const
+    const account: Account = { account_id: ctx.newId(), name: body.name.trim(), email, role: body.role, active: true }
+    insertAccount(ctx.store, account, beakHash, ctx.now().toISOString())
+    ctx.outbox.emit('accounts.created', account)
+    return account
+  })
+}
+
+/** Applies a change; an account that would not change emits nothing. */
+export function changeAccount(ctx: Ctx, id: string, change: AccountChange): Account | Refusal {
+  return ctx.store.tx(() => {
+    const row = findById(ctx.store, id)
+    if (!row) return { kind: 'not_found' } as const
+    const current = toAccount(row)
+    const next = applyChange(current, { ...change, name: change.name?.trim() })
+    if (!next) return current
+    updateAccount(ctx.store, next, ctx.now().toISOString())
+    ctx.outbox.emit('accounts.updated', next)
+    return next
+  })
+}
+
+/** The first start: the admin from ATES_ADMIN_EMAIL / ATES_ADMIN_BEAK, once. */
+export async function bootstrapAdmin(ctx: Ctx): Promise<Account | undefined> {
+  if (countAccounts(ctx.store) > 0) return undefined
+  const { adminEmail, adminBeak } = ctx.config
+  const created = await createAccount(ctx, { name: 'Administrator', email: adminEmail, role: 'admin', beak: adminBeak })
+  return 'kind' in created ? undefined : created
+}
+
+export type LoginResult = { token: string; token_type: 'Bearer'; expires_in: number; account: Account }
+
+/** Checks credentials with throttling per email; every wrong answer looks the same. */
+export class Logins {
+  private readonly attempts = new Map<string, Attempts>()
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly keys: KeyRing,
+    private readonly config: Pick<Config, 'jwtIssuer' | 'jwtAudience' | 'jwtTtlSeconds'>,
+  ) {}
+
+  async login(rawEmail: string, beak: string): Promise<LoginResult | Refusal> {
+    const email = normalizeEmail(rawEmail)
+    const now = this.ctx.now().getTime()
+    const attempts = this.attempts.get(email) ?? noAttempts
+    const gate = loginGate(attempts, now)
+    if (!gate.allowed) return { kind: 'throttled', retryAfterSeconds: gate.retryAfterSeconds }
+    const row = findByEmail(this.ctx.store, email)
+    const beakOk = await verifyBeak(beak, row?.beak_hash ?? DUMMY_HASH)
+    if (!row || !beakOk || row.active !== 1) {
+      this.remember(email, afterFailure(attempts, now))
+      return { kind: 'invalid_credentials' }
+    }
+    this.attempts.delete(email)
+    const account = toAccount(row)
+    const token = await this.keys.sign(account, {
+      issuer: this.config.jwtIssuer,
+      audience: this.config.jwtAudience,
+      now: this.ctx.now(),
+      ttlSeconds: this.config.jwtTtlSeconds,
+    })
+    return { token, token_type: 'Bearer', expires_in: this.config.jwtTtlSeconds, account }
+  }
+
+  private remember(email: string, attempts: Attempts): void {
+    // Bounded: forget the oldest emails first.
+    if (this.attempts.size >= 10_000) this.attempts.delete(this.attempts.keys().next().value as string)
+    this.attempts.set(email, attempts)
+  }
+}
+
+export function isRefusal<T extends object>(value: T | Refusal): value is Refusal {
+  return 'kind' in value
+}

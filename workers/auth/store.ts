@@ -1,0 +1,85 @@
+// auth's own SQLite: accounts (beaks as scrypt hashes) and the token signing keys.
+import type { Role } from '../runtime/auth.ts'
+import type { Migration, Store } from '../runtime/store.ts'
+import type { Account } from './domain.ts'
+
+export type DB = {
+  accounts: {
+    account_id: string
+    name: string
+    email: string
+    role: Role
+    active: number
+    beak_hash: string
+    created_at: string
+    updated_at: string
+  }
+  signing_keys: { kid: string; private_jwk: string; public_jwk: string; created_at: string }
+}
+
+export const migrations: Array<Migration<DB>> = [
+  {
+    name: 'auth_001_accounts_keys',
+    up: `
+      CREATE TABLE accounts (
+        account_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'accountant', 'popug')),
+        active INTEGER NOT NULL CHECK (active IN (0, 1)),
+        beak_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        private_jwk TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+]
+
+type Row = DB['accounts']
+
+export function toAccount(row: Row): Account {
+  return { account_id: row.account_id, name: row.name, email: row.email, role: row.role, active: row.active === 1 }
+}
+
+export function findByEmail(store: Store<DB>, email: string): Row | undefined {
+  return store.first(store.db.selectFrom('accounts').selectAll().where('email', '=', email))
+}
+
+export function findById(store: Store<DB>, id: string): Row | undefined {
+  return store.first(store.db.selectFrom('accounts').selectAll().where('account_id', '=', id))
+}
+
+export function listAccounts(store: Store<DB>): Account[] {
+  return store.all(store.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('email')).map(toAccount)
+}
+
+export function countAccounts(store: Store<DB>): number {
+  return store.first(store.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')))?.n ?? 0
+}
+
+export function insertAccount(store: Store<DB>, account: Account, beakHash: string, at: string): void {
+  store.run(
+    store.db.insertInto('accounts').values({
+      ...account,
+      active: account.active ? 1 : 0,
+      beak_hash: beakHash,
+      created_at: at,
+      updated_at: at,
+    }),
+  )
+}
+
+export function updateAccount(store: Store<DB>, account: Account, at: string): void {
+  store.run(
+    store.db
+      .updateTable('accounts')
+      .set({ name: account.name, role: account.role, active: account.active ? 1 : 0, updated_at: at })
+      .where('account_id', '=', account.account_id),
+  )
+}
