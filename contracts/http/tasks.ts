@@ -1,0 +1,23 @@
+// Request bodies and query parameters of tasks' HTTP API (SPEC §4).
+import Type, { type Static } from 'typebox'
+
+export const CreateTaskBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 300 }),
+    jira_id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    description: Type.Optional(Type.String({ maxLength: 5000 })),
+  },
+  { additionalProperties: false },
+)
+export type CreateTaskBody = Static<typeof CreateTaskBody>
+
+export const ListTasksQuery = Type.Object(
+  {
+    assignee: Type.Optional(Type.Union([Type.Literal('me'), Type.String({ format: 'uuid' })])),
+    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('completed')])),
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' })),
+    cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+  },
+  { additionalProperties: false },
+)
+export type ListTasksQuery = Static<typeof ListTasksQuery>

@@ -1,0 +1,24 @@
+// Worker tasks: create with random assignment, reassign all, complete (tasks.* events).
+import { randomInt, randomUUID } from 'node:crypto'
+import { pathToFileURL } from 'node:url'
+import { Hono } from 'hono'
+import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
+import { apiRoutes } from './http.ts'
+import { pageRoutes } from './pages.tsx'
+import { accountHandlers, type Random } from './service.ts'
+import { type DB, migrations } from './store.ts'
+
+/** A uniform number in [0, 1) from the OS's strong source. */
+const strongRandom: Random = () => randomInt(2 ** 47) / 2 ** 47
+
+export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }, random: Random = strongRandom): WorkerDefinition<DB> {
+  return {
+    name: 'tasks',
+    migrations,
+    clock,
+    consumers: (ctx) => [{ durable: 'tasks-accounts', stream: 'ACCOUNTS', filter: 'accounts.>', handlers: accountHandlers(ctx) }],
+    routes: (ctx) => new Hono().route('/', apiRoutes(ctx, random)).route('/', pageRoutes(ctx, random)),
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runMain(definition())

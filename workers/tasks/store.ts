@@ -1,0 +1,90 @@
+// tasks' own SQLite: the tasks, and a replica of the accounts (from accounts.* events).
+import type { Role } from '../runtime/auth.ts'
+import type { Migration, Store } from '../runtime/store.ts'
+
+export type DB = {
+  accounts: { account_id: string; name: string; role: Role; active: number; eligible: number; as_of: string }
+  tasks: {
+    seq: number
+    task_id: string
+    title: string
+    jira_id: string | null
+    description: string
+    status: 'open' | 'completed'
+    assignee_id: string
+    created_by: string
+    created_at: string
+    completed_at: string | null
+  }
+}
+
+export const migrations: Array<Migration<DB>> = [
+  {
+    name: 'tasks_001',
+    up: `
+      CREATE TABLE accounts (
+        account_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        eligible INTEGER NOT NULL,
+        as_of TEXT NOT NULL
+      );
+      CREATE INDEX accounts_eligible ON accounts (eligible, account_id);
+      CREATE TABLE tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        jira_id TEXT,
+        description TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'completed')),
+        assignee_id TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        completed_at TEXT
+      );
+      CREATE INDEX tasks_assignee ON tasks (assignee_id, status, seq);
+      CREATE INDEX tasks_status ON tasks (status, seq);
+    `,
+  },
+]
+
+export type TaskRow = DB['tasks']
+export type TaskView = Omit<TaskRow, 'seq' | 'created_by'> & { assignee_name: string | null }
+
+export function eligibleIds(store: Store<DB>): string[] {
+  return store.prepare('SELECT account_id FROM accounts WHERE eligible = 1 ORDER BY account_id').pluck().all() as string[]
+}
+
+export function findTask(store: Store<DB>, id: string): TaskView | undefined {
+  return store.first(
+    store.db
+      .selectFrom('tasks')
+      .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
+      .select(['task_id', 'title', 'jira_id', 'description', 'status', 'assignee_id', 'created_at', 'completed_at', 'accounts.name as assignee_name'])
+      .where('task_id', '=', id),
+  )
+}
+
+export type ListFilter = { assignee?: string; status?: 'open' | 'completed'; limit: number; before?: number }
+
+/** Newest first; `before` is the seq cursor of the previous page. */
+export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskView[]; next: number | null } {
+  let query = store.db
+    .selectFrom('tasks')
+    .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
+    .select(['seq', 'task_id', 'title', 'jira_id', 'description', 'status', 'assignee_id', 'created_at', 'completed_at', 'accounts.name as assignee_name'])
+    .orderBy('seq', 'desc')
+    .limit(filter.limit + 1)
+  if (filter.assignee) query = query.where('assignee_id', '=', filter.assignee)
+  if (filter.status) query = query.where('status', '=', filter.status)
+  if (filter.before !== undefined) query = query.where('seq', '<', filter.before)
+  const rows = store.all(query)
+  const page = rows.slice(0, filter.limit)
+  const next = rows.length > filter.limit ? page.at(-1)!.seq : null
+  return { tasks: page.map(({ seq: _seq, ...task }) => task), next }
+}
+
+export function countOpen(store: Store<DB>): number {
+  return store.prepare("SELECT count(*) FROM tasks WHERE status = 'open'").pluck().get() as number
+}
