@@ -41,6 +41,8 @@ export type WorkerDefinition<DB> = {
   name: WorkerName & Producer
   migrations: ReadonlyArray<Migration<DB>>
   clock: Clock
+  /** Runs once connected, before the outbox relay and the consumers start (a restore). */
+  prepare?: (ctx: WorkerContext<DB>) => Promise<void> | void
   consumers?: (ctx: WorkerContext<DB>) => ConsumerSpec[]
   /** The worker's own routes; health, metrics and the error shape are added around them. */
   routes?: (ctx: WorkerContext<DB>) => Hono
@@ -89,6 +91,7 @@ export async function runWorker<DB>(
   outbox.onEmit = () => relay.kick()
   const ctx: WorkerContext<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, nc, js, jsm }
 
+  await definition.prepare?.(ctx)
   relay.start()
   const consumers = (definition.consumers?.(ctx) ?? []).map(
     (spec) =>

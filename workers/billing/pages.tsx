@@ -1,0 +1,175 @@
+// The accounting dashboard. A popug sees their balance, what they earned on a day and that
+// day's audit log; admins and accountants see every account, and management earnings.
+import { Hono } from 'hono'
+import { DayQuery } from '../../contracts/http/billing.ts'
+import { type AuthEnv, authenticate, authOptions, type Caller } from '../runtime/auth.ts'
+import { check } from '../runtime/http.ts'
+import { dollars, timeIn } from '../runtime/views/format.ts'
+import { Layout } from '../runtime/views/layout.tsx'
+import type { Ctx } from './ledger.ts'
+import type { EntryView } from './store.ts'
+import { accountDay, accounts, earnings } from './views.ts'
+
+const KIND: Record<EntryView['kind'], string> = { assign_fee: 'Assignment fee', completion_reward: 'Completion reward', payout: 'Payout' }
+const Money = ({ cents }: { cents: number }) => <span class={cents < 0 ? 'neg' : cents > 0 ? 'pos' : ''}>{dollars(cents)}</span>
+
+export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
+  const urls = ctx.config.publicUrls
+  const tz = ctx.config.tz
+  const app = new Hono<AuthEnv>()
+  app.use('*', authenticate(authOptions(ctx.config, 'billing')))
+
+  function DayPicker({ day, account }: { day: string; account?: string }) {
+    return (
+      <form method="get" action="/">
+        {account && <input type="hidden" name="account" value={account} />}
+        <label class="inline" for="day">
+          Day{' '}
+        </label>
+        <input id="day" type="date" name="day" value={day} /> <button class="secondary">Show</button>
+      </form>
+    )
+  }
+
+  function AccountDay({ view }: { view: ReturnType<typeof accountDay> }) {
+    return (
+      <>
+        <section class="stats">
+          <div class="stat">
+            Balance now <b><Money cents={view.balance} /></b>
+          </div>
+          <div class="stat">
+            Earned on {view.business_day} <b><Money cents={view.earned} /></b>
+          </div>
+        </section>
+        <section>
+          <h2>Audit log of {view.business_day}</h2>
+          {view.entries.length === 0 ? (
+            <p class="muted">Nothing happened on this day.</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th>Time</th>
+                  <th>What</th>
+                  <th>Task</th>
+                  <th class="num">Debit</th>
+                  <th class="num">Credit</th>
+                  <th class="num">Balance after</th>
+                </tr>
+              </thead>
+              <tbody>
+                {view.entries.map((e) => (
+                  <tr>
+                    <td>{timeIn(tz, e.applied_at)}</td>
+                    <td>{KIND[e.kind]}</td>
+                    <td>
+                      {e.task ? (
+                        <>
+                          {e.task.jira_id && <span class="muted">[{e.task.jira_id}] </span>}
+                          {e.task.title ?? e.task.task_id.slice(0, 8)}
+                          {e.task.description && <div class="muted">{e.task.description}</div>}
+                        </>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                    <td class="num">{e.debit ? dollars(e.debit) : ''}</td>
+                    <td class="num">{e.credit ? dollars(e.credit) : ''}</td>
+                    <td class="num">
+                      <Money cents={e.balance_after} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </>
+    )
+  }
+
+  app.get('/', (c) => {
+    const caller: Caller = c.get('caller')
+    const query = c.req.query()
+    const day = query.day ? check(DayQuery, { day: query.day }, 'day').day : undefined
+    const staff = caller.role === 'admin' || caller.role === 'accountant'
+    const shown = staff && query.account ? query.account : caller.id
+    const view = accountDay(ctx, shown, day)
+    if (!staff) {
+      return c.html(
+        <Layout title="My account" caller={caller} current="billing" urls={urls}>
+          <DayPicker day={view.business_day} />
+          <AccountDay view={view} />
+        </Layout>,
+      )
+    }
+    const all = accounts(ctx)
+    const money = earnings(ctx, undefined, view.business_day)
+    const today = money.days.at(-1)!
+    return c.html(
+      <Layout title="Accounting" caller={caller} current="billing" urls={urls}>
+        <DayPicker day={view.business_day} />
+        <section class="stats">
+          <div class="stat">
+            Management earnings on {today.business_day} <b><Money cents={today.management_earnings} /></b>
+          </div>
+          <div class="stat">
+            Open business day <b>{money.open_day}</b>
+          </div>
+        </section>
+        <section>
+          <h2>Management earnings, last days</h2>
+          <table>
+            <thead>
+              <tr>
+                <th>Day</th>
+                <th class="num">Earnings</th>
+                <th>Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {money.days.toReversed().map((d) => (
+                <tr>
+                  <td>{d.business_day}</td>
+                  <td class="num">
+                    <Money cents={d.management_earnings} />
+                  </td>
+                  <td>{d.status}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+        <section>
+          <h2>Accounts ({all.accounts.length})</h2>
+          <table>
+            <thead>
+              <tr>
+                <th>Employee</th>
+                <th>Role</th>
+                <th class="num">Balance</th>
+              </tr>
+            </thead>
+            <tbody>
+              {all.accounts.map((a) => (
+                <tr>
+                  <td>
+                    <a href={`/?account=${a.account_id}&day=${view.business_day}`}>{a.name ?? a.account_id.slice(0, 8)}</a>
+                  </td>
+                  <td>{a.role ?? '?'}</td>
+                  <td class="num">
+                    <Money cents={a.balance} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+        <h2>{shown === caller.id ? 'My account' : `Account of ${view.name ?? shown}`}</h2>
+        <AccountDay view={view} />
+      </Layout>,
+    )
+  })
+  return app
+}

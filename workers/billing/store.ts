@@ -1,0 +1,133 @@
+// billing's own SQLite: accounts it has seen, task prices and details, the ledger (rows are
+// only ever inserted), balances as a cache of the ledger, and the business days.
+import type { Migration, Store } from '../runtime/store.ts'
+import type { Kind } from './domain.ts'
+
+export type DB = {
+  accounts: { account_id: string; name: string | null; email: string | null; role: string | null; as_of: string | null }
+  tasks: { task_id: string; assign_fee: number; completion_reward: number; title: string | null; jira_id: string | null; description: string | null }
+  entries: {
+    seq: number
+    transaction_id: string
+    account_id: string
+    kind: Kind
+    debit: number
+    credit: number
+    task_id: string | null
+    business_day: string
+    balance_after: number
+    applied_at: string
+  }
+  balances: { account_id: string; balance: number }
+  days: {
+    business_day: string
+    status: 'open' | 'closed'
+    accounts_paid: number | null
+    total_paid: number | null
+    management_earnings: number | null
+    accounts_negative: number | null
+    closed_at: string | null
+  }
+}
+
+export const migrations: Array<Migration<DB>> = [
+  {
+    name: 'billing_001',
+    up: `
+      CREATE TABLE accounts (account_id TEXT PRIMARY KEY, name TEXT, email TEXT, role TEXT, as_of TEXT);
+      CREATE TABLE tasks (
+        task_id TEXT PRIMARY KEY,
+        assign_fee INTEGER NOT NULL CHECK (assign_fee > 0),
+        completion_reward INTEGER NOT NULL CHECK (completion_reward > 0),
+        title TEXT, jira_id TEXT, description TEXT
+      );
+      CREATE TABLE entries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        transaction_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('assign_fee', 'completion_reward', 'payout')),
+        debit INTEGER NOT NULL CHECK (debit >= 0),
+        credit INTEGER NOT NULL CHECK (credit >= 0),
+        task_id TEXT,
+        business_day TEXT NOT NULL,
+        balance_after INTEGER NOT NULL,
+        applied_at TEXT NOT NULL
+      );
+      CREATE INDEX entries_account_day ON entries (account_id, business_day, seq);
+      CREATE INDEX entries_day ON entries (business_day, kind);
+      CREATE TABLE balances (account_id TEXT PRIMARY KEY, balance INTEGER NOT NULL);
+      CREATE TABLE days (
+        business_day TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        accounts_paid INTEGER, total_paid INTEGER, management_earnings INTEGER, accounts_negative INTEGER,
+        closed_at TEXT
+      );
+      -- Entries are never changed nor removed.
+      CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
+      CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
+    `,
+  },
+]
+
+export function openDay(store: Store<DB>): string | undefined {
+  return store.prepare("SELECT business_day FROM days WHERE status = 'open'").pluck().get() as string | undefined
+}
+
+export function balanceOf(store: Store<DB>, accountId: string): number {
+  return (store.prepare('SELECT balance FROM balances WHERE account_id = ?').pluck().get(accountId) as number | undefined) ?? 0
+}
+
+export function isEmpty(store: Store<DB>): boolean {
+  return store.prepare('SELECT (SELECT count(*) FROM days) + (SELECT count(*) FROM tasks) + (SELECT count(*) FROM entries)').pluck().get() === 0
+}
+
+export type EntryView = {
+  transaction_id: string
+  applied_at: string
+  kind: Kind
+  debit: number
+  credit: number
+  business_day: string
+  balance_after: number
+  task: { task_id: string; jira_id: string | null; title: string | null; description: string | null } | null
+}
+
+export function entriesOf(store: Store<DB>, accountId: string, day: string): EntryView[] {
+  const rows = store.all(
+    store.db
+      .selectFrom('entries')
+      .leftJoin('tasks', 'tasks.task_id', 'entries.task_id')
+      .select([
+        'entries.transaction_id', 'entries.applied_at', 'entries.kind', 'entries.debit', 'entries.credit', 'entries.business_day',
+        'entries.balance_after', 'entries.task_id', 'tasks.jira_id', 'tasks.title', 'tasks.description',
+      ])
+      .where('entries.account_id', '=', accountId)
+      .where('entries.business_day', '=', day)
+      .orderBy('entries.seq'),
+  )
+  return rows.map(({ task_id, jira_id, title, description, ...entry }) => ({
+    ...entry,
+    task: task_id ? { task_id, jira_id, title, description } : null,
+  }))
+}
+
+export function accountsWithBalances(store: Store<DB>) {
+  return store.all(
+    store.db
+      .selectFrom('accounts')
+      .leftJoin('balances', 'balances.account_id', 'accounts.account_id')
+      .select(['accounts.account_id', 'accounts.name', 'accounts.email', 'accounts.role', (eb) => eb.fn.coalesce('balances.balance', eb.lit(0)).as('balance')])
+      .orderBy('accounts.name'),
+  )
+}
+
+/** Fees debited minus rewards credited, per business day in [from, to]. */
+export function earningsByDay(store: Store<DB>, from: string, to: string): Map<string, number> {
+  const rows = store
+    .prepare(
+      `SELECT business_day, sum(CASE kind WHEN 'assign_fee' THEN debit WHEN 'completion_reward' THEN -credit ELSE 0 END) AS earnings
+       FROM entries WHERE business_day BETWEEN ? AND ? GROUP BY business_day`,
+    )
+    .all(from, to) as Array<{ business_day: string; earnings: number }>
+  return new Map(rows.map((r) => [r.business_day, r.earnings]))
+}
