@@ -1,14 +1,24 @@
 # aTES — `make up` starts everything locally, `make test` runs every test.
 SHELL := /bin/bash
-NODE := node --import tsx
+RUN := node --import tsx
 TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.test.tsx' \) -not -path '*/node_modules/*' | sort)
 
-.PHONY: help up test typecheck contracts install nats-server
+.PHONY: help up test typecheck contracts install nats-server cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed
+SUBJECT ?= >
+FROM ?= new
+WORKER ?=
 
 help:
 	@echo "make up          start NATS and every worker (Ctrl-C stops all)"
 	@echo "make test        install what is needed and run every test"
 	@echo "make contracts   regenerate JSON Schema and AsyncAPI files from contracts/"
+	@echo "make cluster     three JetStream nodes on loopback, streams with 3 replicas, every worker"
+	@echo "make cluster-kill NODE=2 / make cluster-start NODE=2   kill or restart one node"
+	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each"
+	@echo "make dlq [WORKER=billing]          list dead letters with their reasons"
+	@echo "make dlq-redrive [WORKER=billing]  send dead letters back to their subjects"
+	@echo "make replay WORKER=analytics       rebuild a stopped worker's read models from the streams"
+	@echo "make seed        demo accounts and tasks through the HTTP API (stack running)"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -20,13 +30,37 @@ nats-server:
 	@scripts/ensure-nats-server.sh
 
 up: install nats-server
-	@$(NODE) scripts/up.ts
+	@$(RUN) scripts/up.ts
 
 typecheck: install
 	npx tsc --noEmit
 
 test: install nats-server typecheck
-	$(NODE) --test --test-reporter=spec --test-concurrency=2 $(TESTS)
+	$(RUN) --test --test-reporter=spec --test-concurrency=2 $(TESTS)
 
 contracts: install
-	$(NODE) contracts/generate.ts
+	$(RUN) contracts/generate.ts
+
+cluster: install nats-server
+	@$(RUN) scripts/cluster.ts run
+
+cluster-kill: install
+	@$(RUN) scripts/cluster.ts kill $(NODE)
+
+cluster-start: install
+	@$(RUN) scripts/cluster.ts start $(NODE)
+
+tail: install
+	@$(RUN) scripts/tail.ts '$(SUBJECT)' $(FROM)
+
+dlq: install
+	@$(RUN) scripts/dlq.ts list $(WORKER)
+
+dlq-redrive: install
+	@$(RUN) scripts/dlq.ts redrive $(WORKER)
+
+replay: install
+	@$(RUN) scripts/replay.ts $(WORKER)
+
+seed: install
+	@$(RUN) scripts/seed.ts
