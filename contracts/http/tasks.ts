@@ -16,7 +16,8 @@ export const ListTasksQuery = Type.Object(
     assignee: Type.Optional(Type.Union([Type.Literal('me'), Type.String({ format: 'uuid' })])),
     status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('completed')])),
     limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' })),
-    cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+    /** Opaque: the next_cursor of the previous page. */
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
   },
   { additionalProperties: false },
 )

@@ -1,16 +1,17 @@
-// tasks' JSON API (SPEC §4).
+// tasks' JSON API (SPEC §4): validate, authorize, run the command, map refusals to statuses.
 import { Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { CreateTaskBody, ListTasksQuery } from '../../contracts/http/tasks.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
 import { check, HttpError, jsonBody } from '../runtime/http.ts'
-import type { Refusal } from './domain.ts'
-import { completeTask, createTask, type Ctx, isRefusal, type Random, reassignAll } from './service.ts'
-import { findTask, listTasks } from './store.ts'
+import { completeTask, createTask, type Ctx, reassignAll } from './commands.ts'
+import { isRefusal, type Random, type Refusal } from './domain.ts'
+import { decodeCursor, encodeCursor, findTask, listTasks } from './store.ts'
 
 const STATUS: Record<Refusal['kind'], ContentfulStatusCode> = {
   invalid_title: 422,
   invalid_jira_id: 422,
+  invalid_description: 422,
   no_assignee: 409,
   not_found: 404,
   not_assignee: 403,
@@ -39,8 +40,8 @@ export function apiRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
   })
   api.post('/tasks/reassign', requireRole('manager', 'admin'), (c) => {
     const result = reassignAll(ctx, random)
-    if (typeof result !== 'number') throw refusal(result)
-    return c.json({ reassigned: result })
+    if (isRefusal(result)) throw refusal(result)
+    return c.json(result)
   })
   api.post('/tasks/:id/complete', (c) => {
     const result = completeTask(ctx, c.get('caller').id, c.req.param('id'))
@@ -49,14 +50,16 @@ export function apiRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
   })
   api.get('/tasks', (c) => {
     const query = check(ListTasksQuery, c.req.query(), 'query')
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    if (query.cursor !== undefined && !cursor) throw new HttpError(422, 'invalid_cursor', 'cursor is not one this API gave out')
     const assignee = query.assignee === 'me' ? c.get('caller').id : query.assignee
     const page = listTasks(ctx.store, {
       ...(assignee ? { assignee } : {}),
       ...(query.status ? { status: query.status } : {}),
       limit: Number(query.limit ?? 50),
-      ...(query.cursor ? { before: Number(query.cursor) } : {}),
+      ...(cursor ? { cursor } : {}),
     })
-    return c.json({ tasks: page.tasks, next_cursor: page.next === null ? null : String(page.next) })
+    return c.json({ tasks: page.tasks, next_cursor: page.next && encodeCursor(page.next) })
   })
   api.get('/tasks/:id', (c) => {
     const task = findTask(ctx.store, c.req.param('id'))

@@ -4,8 +4,9 @@ import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import { apiRoutes } from './http.ts'
+import type { Random } from './domain.ts'
+import { accountHandlers } from './handlers.ts'
 import { pageRoutes } from './pages.tsx'
-import { accountHandlers, type Random } from './service.ts'
 import { type DB, migrations } from './store.ts'
 
 /** A uniform number in [0, 1) from the OS's strong source. */

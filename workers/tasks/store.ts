@@ -1,6 +1,7 @@
 // tasks' own SQLite: the tasks, and a replica of the accounts (from accounts.* events).
 import type { Role } from '../runtime/auth.ts'
 import type { Migration, Store } from '../runtime/store.ts'
+import type { OpenTask } from './domain.ts'
 
 export type DB = {
   accounts: { account_id: string; name: string; role: Role; active: number; eligible: number; as_of: string }
@@ -66,10 +67,22 @@ export function findTask(store: Store<DB>, id: string): TaskView | undefined {
   )
 }
 
-export type ListFilter = { assignee?: string; status?: 'open' | 'completed'; limit: number; before?: number }
+export type ListFilter = { assignee?: string; status?: 'open' | 'completed'; limit: number; cursor?: Cursor }
 
-/** Newest first; `before` is the seq cursor of the previous page. */
-export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskView[]; next: number | null } {
+/** Where the previous page ended. Clients get it encoded and must not read into it. */
+export type Cursor = { before: number }
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(`seq:${cursor.before}`).toString('base64url')
+}
+
+export function decodeCursor(text: string): Cursor | undefined {
+  const match = /^seq:([1-9][0-9]{0,14})$/.exec(Buffer.from(text, 'base64url').toString())
+  return match ? { before: Number(match[1]) } : undefined
+}
+
+/** Newest first, a page at a time. */
+export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskView[]; next: Cursor | null } {
   let query = store.db
     .selectFrom('tasks')
     .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
@@ -78,11 +91,16 @@ export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskVi
     .limit(filter.limit + 1)
   if (filter.assignee) query = query.where('assignee_id', '=', filter.assignee)
   if (filter.status) query = query.where('status', '=', filter.status)
-  if (filter.before !== undefined) query = query.where('seq', '<', filter.before)
+  if (filter.cursor) query = query.where('seq', '<', filter.cursor.before)
   const rows = store.all(query)
   const page = rows.slice(0, filter.limit)
-  const next = rows.length > filter.limit ? page.at(-1)!.seq : null
+  const next = rows.length > filter.limit ? { before: page.at(-1)!.seq } : null
   return { tasks: page.map(({ seq: _seq, ...task }) => task), next }
+}
+
+/** Every open task with its current assignee, oldest first: the input of a reassignment. */
+export function openTasks(store: Store<DB>): OpenTask[] {
+  return store.prepare("SELECT task_id, assignee_id FROM tasks WHERE status = 'open' ORDER BY seq").raw().all() as Array<[string, string]>
 }
 
 export function countOpen(store: Store<DB>): number {
