@@ -17,3 +17,8 @@ export function dayIn(timeZone: string, at: Date): string {
 export function timeIn(timeZone: string, iso: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit' }).format(new Date(iso))
 }
+
+/** "2026-11-23T10:05:00.000Z" → "2026-11-23 10:05" in the business time zone. */
+export function momentIn(timeZone: string, iso: string): string {
+  return `${dayIn(timeZone, new Date(iso))} ${timeIn(timeZone, iso)}`
+}

@@ -33,6 +33,7 @@ test('the layout escapes what people typed', async () => {
   assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'))
   assert.ok(html.includes('href="http://localhost:3002/"'))
   assert.ok(!html.includes('http://localhost:3003/'), 'no analytics link for a popug')
+  assert.ok(html.includes('section>h2:first-child{'), 'the style sheet reaches the browser as written, not escaped')
 })
 
 test('form posts from a foreign origin are refused', async () => {
