@@ -2,15 +2,19 @@
 import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
 import { HttpError, sameOrigins } from '../runtime/http.ts'
-import { dollars, timeIn } from '../runtime/views/format.ts'
+import { dollars, momentIn } from '../runtime/views/format.ts'
 import { Layout } from '../runtime/views/layout.tsx'
+import { refusalPages } from '../runtime/views/refusal.tsx'
 import type { Closer, Ctx } from './closer.ts'
+
+const REQUESTED_BY: Record<string, string> = { schedule: 'the schedule', catch_up: 'catch-up' }
 
 export function routes(ctx: Ctx, closer: Closer): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const tz = ctx.config.tz
   app.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
   app.use('*', authenticate(authOptions(ctx.config, 'close')))
+  app.use('*', refusalPages('close', ctx.config.publicUrls))
   app.use('*', requireRole('admin'))
 
   const closeNow = (by: string) => {
@@ -29,6 +33,8 @@ export function routes(ctx: Ctx, closer: Closer): Hono<AuthEnv> {
       throw error
     }
   })
+  const requester = (by: string | null) =>
+    REQUESTED_BY[by ?? ''] ?? ((ctx.store.prepare('SELECT name FROM accounts WHERE account_id = ?').pluck().get(by) as string | undefined) || 'an admin')
   app.get('/', (c) => {
     const notice = c.req.query('notice')
     return c.html(
@@ -48,7 +54,7 @@ export function routes(ctx: Ctx, closer: Closer): Hono<AuthEnv> {
           <table>
             <thead>
               <tr>
-                <th>Day</th>
+                <th>Business day</th>
                 <th>Requested</th>
                 <th>Closed</th>
                 <th class="num">Accounts paid</th>
@@ -59,9 +65,17 @@ export function routes(ctx: Ctx, closer: Closer): Hono<AuthEnv> {
             <tbody>
               {closer.history().map((d) => (
                 <tr>
-                  <td>{d.business_day}</td>
-                  <td>{d.requested_at ? `${timeIn(tz, d.requested_at)} (${d.requested_by === 'schedule' || d.requested_by === 'catch_up' ? d.requested_by : 'admin'})` : '—'}</td>
-                  <td>{d.closed_at ? timeIn(tz, d.closed_at) : 'waiting for billing'}</td>
+                  <td class="nowrap">{d.business_day}</td>
+                  <td>
+                    {d.requested_at ? (
+                      <>
+                        <span class="nowrap">{momentIn(tz, d.requested_at)}</span> <span class="muted">by {requester(d.requested_by)}</span>
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                  <td class="nowrap">{d.closed_at ? momentIn(tz, d.closed_at) : 'waiting for billing'}</td>
                   <td class="num">{d.accounts_paid ?? ''}</td>
                   <td class="num">{d.total_paid === null ? '' : dollars(d.total_paid)}</td>
                   <td class="num">{d.management_earnings === null ? '' : dollars(d.management_earnings)}</td>

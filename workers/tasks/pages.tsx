@@ -3,6 +3,7 @@
 import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, type Caller } from '../runtime/auth.ts'
 import { HttpError, sameOrigins } from '../runtime/http.ts'
+import { refusalPages } from '../runtime/views/refusal.tsx'
 import { completeTask, createTask, type Ctx, reassignAll } from './commands.ts'
 import { isRefusal, type Random } from './domain.ts'
 import { refusal } from './http.ts'
@@ -26,6 +27,7 @@ export function pageRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.use('*', sameOrigins(Object.values(urls)))
   app.use('*', authenticate(authOptions(config, 'tasks')))
+  app.use('*', refusalPages('tasks', urls))
 
   app.get('/', (c) => {
     const caller = c.get('caller')

@@ -1,7 +1,7 @@
 // The task tracker's pages: my open tasks with Complete, a create form, all tasks with
 // filters, and for managers/admins the way to the reassignment. Plain HTML, no JavaScript.
 import type { Caller } from '../../runtime/auth.ts'
-import { timeIn } from '../../runtime/views/format.ts'
+import { momentIn } from '../../runtime/views/format.ts'
 import { Layout, type LayoutProps } from '../../runtime/views/layout.tsx'
 import type { TaskView } from '../store.ts'
 
@@ -29,8 +29,11 @@ function TaskTable({ tasks, caller, tz, completable }: { tasks: TaskView[]; call
               {t.description && <div class="muted">{t.description}</div>}
             </td>
             <td>{t.assignee_id === caller.id ? 'me' : (t.assignee_name ?? t.assignee_id.slice(0, 8))}</td>
-            <td>{t.status === 'open' ? 'open' : `completed ${t.completed_at ? timeIn(tz, t.completed_at) : ''}`}</td>
-            <td>{timeIn(tz, t.created_at)}</td>
+            <td>
+              {t.status}
+              {t.completed_at && <div class="muted nowrap">{momentIn(tz, t.completed_at)}</div>}
+            </td>
+            <td class="nowrap">{momentIn(tz, t.created_at)}</td>
             {completable && (
               <td>
                 <form class="inline" method="post" action={`/tasks/${t.task_id}/complete`}>
@@ -90,7 +93,7 @@ export function Dashboard({ caller, urls, tz, myOpen, all, filter, notice, error
       )}
       <section>
         <h2>All tasks</h2>
-        <form method="get" action="/">
+        <form class="pick" method="get" action="/">
           <select name="status" aria-label="status">
             <option value="">any status</option>
             <option value="open" selected={filter.status === 'open'}>
@@ -99,10 +102,10 @@ export function Dashboard({ caller, urls, tz, myOpen, all, filter, notice, error
             <option value="completed" selected={filter.status === 'completed'}>
               completed
             </option>
-          </select>{' '}
+          </select>
           <label class="inline">
             <input type="checkbox" name="assignee" value="me" checked={filter.mine} /> only mine
-          </label>{' '}
+          </label>
           <button class="secondary" type="submit">
             Filter
           </button>
