@@ -1,16 +1,19 @@
 // The accounting dashboard. A popug sees their balance, what they earned on a day and that
 // day's audit log; admins and accountants see every account, and management earnings.
 import { Hono } from 'hono'
+import { Uuid } from '../../contracts/common.ts'
 import { DayQuery } from '../../contracts/http/billing.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller } from '../runtime/auth.ts'
-import { check } from '../runtime/http.ts'
+import { check, HttpError } from '../runtime/http.ts'
 import { dollars, timeIn } from '../runtime/views/format.ts'
 import { Layout } from '../runtime/views/layout.tsx'
+import { refusalPages } from '../runtime/views/refusal.tsx'
 import type { Ctx } from './ledger.ts'
 import type { EntryView } from './store.ts'
 import { accountDay, accounts, earnings } from './views.ts'
 
 const KIND: Record<EntryView['kind'], string> = { assign_fee: 'Assignment fee', completion_reward: 'Completion reward', payout: 'Payout' }
+const DAY_STATUS: Record<string, string> = { open: 'open', closed: 'closed', future: 'not yet', before: '—' }
 const Money = ({ cents }: { cents: number }) => <span class={cents < 0 ? 'neg' : cents > 0 ? 'pos' : ''}>{dollars(cents)}</span>
 
 export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
@@ -18,15 +21,19 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
   const tz = ctx.config.tz
   const app = new Hono<AuthEnv>()
   app.use('*', authenticate(authOptions(ctx.config, 'billing')))
+  app.use('*', refusalPages('billing', urls))
 
   function DayPicker({ day, account }: { day: string; account?: string }) {
     return (
-      <form method="get" action="/">
+      <form class="pick" method="get" action="/">
         {account && <input type="hidden" name="account" value={account} />}
         <label class="inline" for="day">
-          Day{' '}
+          Day
         </label>
-        <input id="day" type="date" name="day" value={day} /> <button class="secondary">Show</button>
+        <input id="day" type="date" name="day" value={day} required />
+        <button class="secondary" type="submit">
+          Show
+        </button>
       </form>
     )
   }
@@ -94,7 +101,8 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
     const query = c.req.query()
     const day = query.day ? check(DayQuery, { day: query.day }, 'day').day : undefined
     const staff = caller.role === 'admin' || caller.role === 'accountant'
-    const shown = staff && query.account ? query.account : caller.id
+    const shown = query.account ? check(Uuid, query.account, 'account id') : caller.id
+    if (shown !== caller.id && !staff) throw new HttpError(403, 'forbidden', "only admins and accountants see other employees' accounts")
     const view = accountDay(ctx, shown, day)
     if (!staff) {
       return c.html(
@@ -109,7 +117,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
     const today = money.days.at(-1)!
     return c.html(
       <Layout title="Accounting" caller={caller} current="billing" urls={urls}>
-        <DayPicker day={view.business_day} />
+        <DayPicker day={view.business_day} {...(shown === caller.id ? {} : { account: shown })} />
         <section class="stats">
           <div class="stat">
             Management earnings on {today.business_day} <b><Money cents={today.management_earnings} /></b>
@@ -135,7 +143,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
                   <td class="num">
                     <Money cents={d.management_earnings} />
                   </td>
-                  <td>{d.status}</td>
+                  <td>{DAY_STATUS[d.status] ?? d.status}</td>
                 </tr>
               ))}
             </tbody>
@@ -153,7 +161,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
             </thead>
             <tbody>
               {all.accounts.map((a) => (
-                <tr>
+                <tr class={a.account_id === shown ? 'current' : undefined}>
                   <td>
                     <a href={`/?account=${a.account_id}&day=${view.business_day}`}>{a.name ?? a.account_id.slice(0, 8)}</a>
                   </td>
