@@ -23,7 +23,7 @@ export function refusalPages(current: Dashboard, urls: LayoutProps['urls']): Mid
             {capitalized(error.message)}.
           </p>
           <p>
-            {mayOpen ? <a href={`${urls[current]}/`}>Back to the start of this dashboard</a> : 'The dashboards you may open are linked above.'}
+            {mayOpen ? <a href={`${urls[current]}/`}>Back to {labelOf(current)}</a> : 'The dashboards you may open are linked above.'}
           </p>
         </section>
       </Layout>,
