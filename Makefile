@@ -3,7 +3,7 @@ SHELL := /bin/bash
 RUN := node --import tsx
 TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.test.tsx' \) -not -path '*/node_modules/*' | sort)
 
-.PHONY: help up test typecheck contracts install nats-server cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed
+.PHONY: help up test typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -29,13 +29,16 @@ install: node_modules/.installed
 nats-server:
 	@scripts/ensure-nats-server.sh
 
+chromium:
+	@scripts/ensure-chromium.sh
+
 up: install nats-server
 	@$(RUN) scripts/up.ts
 
 typecheck: install
 	npx tsc --noEmit
 
-test: install nats-server typecheck
+test: install nats-server chromium typecheck
 	$(RUN) --test --test-reporter=spec --test-concurrency=2 $(TESTS)
 
 contracts: install
