@@ -3,6 +3,8 @@
 // the order a day at UberPopug would go. Every dashboard each role may open is photographed
 // into .screenshots/ for a person to look at.
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import type { Role } from './runtime/auth.ts'
@@ -209,6 +211,22 @@ describe('dashboards in a browser', () => {
     const badDay = await page.goto(`${system.urls.billing}/?day=tomorrow`)
     assert.equal(badDay?.status(), 422)
     assert.match(await mainText(page), /Accounting: that did not work[\s\S]*Invalid day/)
+  })
+
+  test('a form served by another site cannot make a logged-in browser create a task', async () => {
+    const page = people.get('popug')!.page
+    const forged = `<form method="post" action="${system.urls.tasks}/tasks"><input name="title" value="Forged task"><button>Win a prize</button></form>`
+    const site = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(forged))
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
+    try {
+      await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`)
+      const [answer] = await Promise.all([page.waitForResponse(`${system.urls.tasks}/tasks`), page.getByRole('button', { name: 'Win a prize' }).click()])
+      assert.equal(answer.status(), 403)
+    } finally {
+      await new Promise((resolve) => site.close(resolve))
+    }
+    await page.goto(`${system.urls.tasks}/`)
+    assert.doesNotMatch(await mainText(page), /Forged task/)
   })
 
   test('every dashboard each role may open answers, and is photographed', async () => {
