@@ -76,7 +76,7 @@ export function Dashboard({ caller, urls, tz, myOpen, all, filter, notice, error
           <label for="description">Description</label>
           <textarea id="description" name="description" rows={3} maxlength={5000} />
           <p>
-            <button type="submit">Create task</button> <span class="muted">It goes to a random popug.</span>
+            <button type="submit">Create task</button> <span class="muted">It goes to a random employee who takes tasks.</span>
           </p>
         </form>
       </section>
