@@ -122,4 +122,23 @@ describe('dashboard', () => {
     assert.equal((await page('/reassign', 'pip')).status, 403)
     assert.equal((await page('/reassign', 'pip', {})).status, 403)
   })
+
+  test('all tasks are listed a hundred at a time, newest first, with links that keep the filter', async () => {
+    for (let n = 1; n <= 105; n++) await page('/tasks', 'pip', { title: `Paged chore ${n}` })
+    const shown = (html: string) => [...html.matchAll(/Paged chore (\d+)</g)].map((m) => Number(m[1]))
+    const first = await page('/?status=open', 'pip')
+    const onFirst = shown(first.html.slice(first.html.indexOf('id="all"')))
+    assert.deepEqual(onFirst, Array.from({ length: 100 }, (_, i) => 105 - i))
+    const older = /href="(\/\?status=open&amp;cursor=[^"]+)"[^>]*>Older tasks/.exec(first.html)
+    assert.ok(older, 'a link to the older tasks that keeps the filter')
+    assert.doesNotMatch(first.html, /← Newest/)
+
+    const second = await page(older[1]!.replaceAll('&amp;', '&'), 'pip')
+    assert.equal(second.status, 200)
+    const onSecond = shown(second.html.slice(second.html.indexOf('id="all"')))
+    assert.deepEqual(onSecond.slice(0, 5), [5, 4, 3, 2, 1], 'the rest, where the first page ended')
+    assert.match(second.html, /href="\/\?status=open#all"[^>]*>← Newest/)
+    assert.doesNotMatch(second.html, /Older tasks/)
+    assert.equal((await page('/?cursor=bm9wZQ', 'pip')).status, 422, 'a made-up cursor')
+  })
 })

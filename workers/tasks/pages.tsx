@@ -7,7 +7,7 @@ import { refusalPages } from '../runtime/views/refusal.tsx'
 import { completeTask, createTask, type Ctx, reassignAll } from './commands.ts'
 import { isRefusal, type Random } from './domain.ts'
 import { refusal } from './http.ts'
-import { countOpen, listTasks } from './store.ts'
+import { countOpen, decodeCursor, encodeCursor, listTasks } from './store.ts'
 import { ConfirmReassign, Dashboard } from './views/dashboard.tsx'
 
 const back = (notice: string, error = false) => `/?${error ? 'error' : 'notice'}=${encodeURIComponent(notice)}`
@@ -15,6 +15,7 @@ const field = (form: Record<string, unknown>, key: string) => {
   const value = form[key]
   return typeof value === 'string' ? value : undefined
 }
+const PAGE = 100
 const status = (value: string | undefined): 'open' | 'completed' | undefined => (value === 'open' || value === 'completed' ? value : undefined)
 
 function mustManage(caller: Caller) {
@@ -33,13 +34,28 @@ export function pageRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
     const caller = c.get('caller')
     const filter = { status: status(c.req.query('status')), mine: c.req.query('assignee') === 'me' }
     const myOpen = listTasks(ctx.store, { assignee: caller.id, status: 'open', limit: 200 }).tasks
+    const raw = c.req.query('cursor')
+    const cursor = raw ? decodeCursor(raw) : undefined
+    if (raw && !cursor) throw new HttpError(422, 'invalid_cursor', 'this page link is not one the dashboard gave out')
     const all = listTasks(ctx.store, {
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.mine ? { assignee: caller.id } : {}),
-      limit: 100,
-    }).tasks
+      ...(cursor ? { cursor } : {}),
+      limit: PAGE,
+    })
+    const older = all.next && encodeCursor(all.next)
     return c.html(
-      <Dashboard caller={caller} urls={urls} tz={config.tz} myOpen={myOpen} all={all} filter={filter} notice={c.req.query('notice')} error={c.req.query('error')} />,
+      <Dashboard
+        caller={caller}
+        urls={urls}
+        tz={config.tz}
+        myOpen={myOpen}
+        all={all.tasks}
+        pages={{ older, paged: cursor !== undefined }}
+        filter={filter}
+        notice={c.req.query('notice')}
+        error={c.req.query('error')}
+      />,
     )
   })
 

@@ -51,12 +51,24 @@ function TaskTable({ tasks, caller, tz, completable }: { tasks: TaskView[]; call
 export type DashboardProps = Frame & {
   myOpen: TaskView[]
   all: TaskView[]
+  /** The cursor of the next older page, if any, and whether this is not the newest page. */
+  pages: { older: string | null; paged: boolean }
   filter: { status: 'open' | 'completed' | undefined; mine: boolean }
   notice: string | undefined
   error: string | undefined
 }
 
-export function Dashboard({ caller, urls, tz, myOpen, all, filter, notice, error }: DashboardProps) {
+/** A link to another page of the list that keeps the filter. */
+function pageLink(filter: DashboardProps['filter'], cursor?: string): string {
+  const query = new URLSearchParams()
+  if (filter.status) query.set('status', filter.status)
+  if (filter.mine) query.set('assignee', 'me')
+  if (cursor) query.set('cursor', cursor)
+  const text = query.toString()
+  return text ? `/?${text}#all` : '/#all'
+}
+
+export function Dashboard({ caller, urls, tz, myOpen, all, pages, filter, notice, error }: DashboardProps) {
   const manages = caller.role === 'manager' || caller.role === 'admin'
   return (
     <Layout title="Tasks" caller={caller} current="tasks" urls={urls}>
@@ -91,7 +103,7 @@ export function Dashboard({ caller, urls, tz, myOpen, all, filter, notice, error
           </p>
         </section>
       )}
-      <section>
+      <section id="all">
         <h2>All tasks</h2>
         <form class="pick" method="get" action="/">
           <select name="status" aria-label="status">
@@ -111,6 +123,11 @@ export function Dashboard({ caller, urls, tz, myOpen, all, filter, notice, error
           </button>
         </form>
         <TaskTable tasks={all} caller={caller} tz={tz} completable={false} />
+        {(pages.paged || pages.older) && (
+          <p>
+            {pages.paged && <a href={pageLink(filter)}>← Newest</a>} {pages.older && <a href={pageLink(filter, pages.older)}>Older tasks →</a>}
+          </p>
+        )}
       </section>
     </Layout>
   )
