@@ -28,6 +28,9 @@ export type System = {
   /** SIGTERM a worker and wait for its graceful exit. */
   stopWorker(worker: WorkerName): Promise<void>
   start(worker: WorkerName): Promise<void>
+  /** SIGSTOP: the process freezes with its connections open (a stall, not a crash); SIGCONT resumes it. */
+  freeze(worker: WorkerName): void
+  thaw(worker: WorkerName): void
   /** Resolves when every running worker's consumers have caught up. */
   settled(timeoutMs?: number): Promise<void>
   stop(): Promise<void>
@@ -80,6 +83,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve())
       proc.kill(sig)
+      // A frozen process handles nothing but SIGKILL until it is continued.
+      if (sig !== 'SIGKILL') proc.kill('SIGCONT')
     })
   }
 
@@ -95,6 +100,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     kill: (worker) => signal(worker, 'SIGKILL'),
     stopWorker: (worker) => signal(worker, 'SIGTERM'),
     start,
+    freeze: (worker) => void running.get(worker)?.kill('SIGSTOP'),
+    thaw: (worker) => void running.get(worker)?.kill('SIGCONT'),
     settled: async (timeoutMs = 60_000) => {
       await waitFor(
         async () => {
