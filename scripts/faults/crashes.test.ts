@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
+import { connectNats, manager } from '../../workers/runtime/nats.ts'
 import { ADMIN, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { crashDuring, crashPlan } from './chaos.ts'
 import { checkSystem, describeReport } from './evidence.ts'
@@ -20,7 +21,15 @@ before(async () => {
   admin = await login(system.urls.auth, ADMIN.email, ADMIN.beak)
 })
 
+async function operator() {
+  const nc = await connectNats({ servers: [system.nats.url], name: 'faults-operator' })
+  closeOperator = () => nc.close()
+  return manager(nc)
+}
+let closeOperator = async () => {}
+
 after(async () => {
+  await closeOperator()
   await system?.stop()
   tally.finish()
 })
@@ -55,5 +64,41 @@ describe('crashes during a load', () => {
     assert.deepEqual(report.differences, [])
     assert.ok(report.counts.tasks >= TASKS, 'every task made it')
     assert.equal(report.counts.closedDays, 1, 'the day closed during the load')
+  })
+
+  test('analytics SIGKILLed with ledger events it had received but not handled: they come back after newer ones', async (t) => {
+    // Only two fresh popugs take tasks from here on, so their balances are known to start at zero.
+    const earlier = await api<{ accounts: Array<{ account_id: string; role: string }> }>(`${system.urls.auth}/api/accounts`, admin)
+    for (const account of earlier.body.accounts.filter((a) => a.role === 'popug')) {
+      assert.equal((await api(`${system.urls.auth}/api/accounts/${account.account_id}`, admin, { method: 'PATCH', body: { active: false } })).status, 200)
+    }
+    const fresh = await hireCrew(system.urls, admin, 2, 'late')
+    await system.settled()
+    const jsm = await operator()
+    const unacked = async () => (await jsm.consumers.info('BILLING', 'analytics-billing')).num_ack_pending
+    // The fees of this first batch reach a frozen analytics, which dies before handling them.
+    let frozenWithEvents = false
+    for (let attempt = 1; !frozenWithEvents && attempt <= 3; attempt++) {
+      system.freeze('analytics')
+      const first = new Load(system.urls, fresh, { tasks: 8, clients: 2, seed: SEED + attempt, reassignEvery: 1000, completeShare: 0 })
+      await first.run()
+      frozenWithEvents = await waitFor(async () => (await unacked()) > 0, 'events delivered to the frozen analytics', 8_000).then(() => true, () => false)
+      if (!frozenWithEvents) {
+        system.thaw('analytics')
+        await system.settled()
+      }
+    }
+    assert.ok(frozenWithEvents, 'the frozen analytics had events in hand')
+    await system.kill('analytics')
+    // Newer events: every popug completes everything it has, so every fresh balance ends above zero.
+    for (const popug of fresh.popugs) {
+      const open = await api<{ tasks: Array<{ task_id: string }> }>(`${system.urls.tasks}/api/tasks?assignee=me&status=open&limit=200`, popug.token)
+      for (const task of open.body.tasks) assert.equal((await api(`${system.urls.tasks}/api/tasks/${task.task_id}/complete`, popug.token, { body: {} })).status, 200)
+    }
+    await system.start('analytics')
+    const report = await checkSystem(system, admin)
+    tally.scenario(report)
+    t.diagnostic(describeReport(report))
+    assert.deepEqual(report.differences, [])
   })
 })
