@@ -11,7 +11,7 @@ import { Tally } from './tally.ts'
 
 const SEED = Number(process.env.ATES_FAULTS_SEED ?? 20261123)
 const TASKS = 500
-const tally = new Tally()
+const tally = new Tally('broker')
 let system: System
 let admin: string
 let crew: Crew
@@ -62,7 +62,7 @@ describe('the broker goes away', () => {
     tally.scenario(report)
     t.diagnostic(`${load.retries} retried calls; ${describeReport(report)}`)
     assert.deepEqual(report.differences, [])
-    assert.equal(report.counts.closedDays, 1, 'the day closed once the broker was back')
+    assert.ok(report.counts.closedDays >= 1, 'the day closed once the broker was back')
   })
 
   test(`nats-server stopped gracefully and restarted during a load of ${TASKS} tasks`, async (t) => {

@@ -10,7 +10,11 @@ export type Crash = { worker: WorkerName; atTask: number; downMs: number }
 /** `count` crashes spread over the first `total` tasks, cycling through the victims in a seeded order. */
 export function crashPlan(seed: number, victims: readonly WorkerName[], count: number, total: number): Crash[] {
   const random = seeded(seed)
-  const order = [...victims].sort(() => random() - 0.5)
+  const order = [...victims]
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[order[i], order[j]] = [order[j]!, order[i]!]
+  }
   const points = Array.from({ length: count }, () => Math.floor(total * (0.05 + random() * 0.85))).sort((a, b) => a - b)
   return points.map((atTask, i) => ({ worker: order[i % order.length]!, atTask, downMs: Math.floor(random() * 1500) }))
 }

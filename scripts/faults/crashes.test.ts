@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { connectNats, manager } from '../../workers/runtime/nats.ts'
 import { ADMIN, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { crashDuring, crashPlan } from './chaos.ts'
@@ -12,24 +13,19 @@ import { Tally } from './tally.ts'
 
 const SEED = Number(process.env.ATES_FAULTS_SEED ?? 20261123)
 const TASKS = 1200
-const tally = new Tally()
+const tally = new Tally('crashes')
 let system: System
 let admin: string
+let nc: NatsConnection
 
 before(async () => {
   system = await startSystem()
   admin = await login(system.urls.auth, ADMIN.email, ADMIN.beak)
+  nc = await connectNats({ servers: [system.nats.url], name: 'faults-operator' })
 })
 
-async function operator() {
-  const nc = await connectNats({ servers: [system.nats.url], name: 'faults-operator' })
-  closeOperator = () => nc.close()
-  return manager(nc)
-}
-let closeOperator = async () => {}
-
 after(async () => {
-  await closeOperator()
+  await nc?.close()
   await system?.stop()
   tally.finish()
 })
@@ -63,7 +59,7 @@ describe('crashes during a load', () => {
     t.diagnostic(describeReport(report))
     assert.deepEqual(report.differences, [])
     assert.ok(report.counts.tasks >= TASKS, 'every task made it')
-    assert.equal(report.counts.closedDays, 1, 'the day closed during the load')
+    assert.ok(report.counts.closedDays >= 1, 'the day closed during the load')
   })
 
   test('analytics SIGKILLed with ledger events it had received but not handled: they come back after newer ones', async (t) => {
@@ -74,7 +70,7 @@ describe('crashes during a load', () => {
     }
     const fresh = await hireCrew(system.urls, admin, 2, 'late')
     await system.settled()
-    const jsm = await operator()
+    const jsm = await manager(nc)
     const unacked = async () => (await jsm.consumers.info('BILLING', 'analytics-billing')).num_ack_pending
     // The fees of this first batch reach a frozen analytics, which dies before handling them.
     let frozenWithEvents = false

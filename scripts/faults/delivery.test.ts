@@ -15,7 +15,7 @@ import { type Crew, hireCrew, Load, persist } from './load.ts'
 import { Tally } from './tally.ts'
 
 const SEED = Number(process.env.ATES_FAULTS_SEED ?? 20261123)
-const tally = new Tally()
+const tally = new Tally('delivery')
 let system: System
 let admin: string
 let crew: Crew
@@ -25,7 +25,7 @@ let jsm: JetStreamManager
 const acknowledged = { created: [] as string[], completed: [] as string[] }
 
 async function work(tasks: number, seed: number): Promise<void> {
-  const load = new Load(system.urls, crew, { tasks, clients: 3, seed, reassignEvery: 40, completeShare: 0.7 })
+  const load = new Load(system.urls, crew, { tasks, clients: 3, seed, reassignEvery: 100, completeShare: 0.9 })
   await load.run()
   acknowledged.created.push(...load.created)
   acknowledged.completed.push(...load.completed)

@@ -29,7 +29,7 @@ async function get<T>(url: string, token: string): Promise<T> {
   return response.body
 }
 
-type AccountPage = Evidence['accountDays'][number] & { entries: Array<Evidence['accountDays'][number]['entries'][number]> }
+type AccountPage = Evidence['accountDays'][number]
 
 /** Reads everything once the system has settled (every consumer caught up). */
 export async function gatherEvidence(system: System, adminToken: string, acknowledged?: Evidence['acknowledged']): Promise<Evidence> {

@@ -8,7 +8,7 @@ import { type Cast, castOf, type Caller, ROLES, STRANGERS } from './callers.ts'
 import { type Door, doors, type Knock, type Targets } from './doors.ts'
 import { Tally } from './tally.ts'
 
-const tally = new Tally()
+const tally = new Tally('security')
 let system: System
 let cast: Cast
 let targets: Targets

@@ -26,6 +26,9 @@ export function add(a: Counts, b: Counts): Counts {
 export class Tally {
   private counts: Counts = { ...ZERO }
 
+  /** `name` tells this file's line apart from the summary. */
+  constructor(private readonly name: string) {}
+
   /** A scenario ended with this report over the whole system: its tasks and cents replace the last ones. */
   scenario(report: Report): void {
     this.counts = {
@@ -43,7 +46,7 @@ export class Tally {
 
   /** Prints this file's line, and hands it to the summary when the make target asked for it. */
   finish(): Counts {
-    process.stdout.write(`${summaryLine(this.counts)}\n`)
+    process.stdout.write(`${summaryLine(this.counts).replace('faults:', `faults in ${this.name}:`)}\n`)
     const file = process.env.ATES_FAULTS_TALLY
     if (file) appendFileSync(file, `${JSON.stringify(this.counts)}\n`)
     return this.counts
