@@ -5,7 +5,7 @@ import { waitFor } from '../../workers/runtime/testing/helpers.ts'
 import type { System } from '../../workers/runtime/testing/system.ts'
 import { seeded } from './load.ts'
 
-export type Crash = { worker: WorkerName; atTask: number; downMs: number }
+export type Crash = { worker: WorkerName; atTask: number; downMs: number; /** Done just before the kill. */ before?: () => Promise<void> }
 
 /** `count` crashes spread over the first `total` tasks, cycling through the victims in a seeded order. */
 export function crashPlan(seed: number, victims: readonly WorkerName[], count: number, total: number): Crash[] {
@@ -24,6 +24,7 @@ export async function crashDuring(system: System, plan: readonly Crash[], progre
   const done: Crash[] = []
   for (const crash of plan) {
     await waitFor(() => progress() >= crash.atTask, `the load to reach task ${crash.atTask}`, 240_000)
+    await crash.before?.()
     await system.kill(crash.worker)
     await new Promise((resolve) => setTimeout(resolve, crash.downMs))
     await system.start(crash.worker)

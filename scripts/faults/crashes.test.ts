@@ -2,9 +2,9 @@
 // close: nothing HTTP confirmed is lost, and no money is lost or doubled (SPEC §5).
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { waitFor } from '../../workers/runtime/testing/helpers.ts'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { connectNats, manager } from '../../workers/runtime/nats.ts'
+import { waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { ADMIN, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { crashDuring, crashPlan } from './chaos.ts'
 import { checkSystem, describeReport } from './evidence.ts'
@@ -12,7 +12,7 @@ import { hireCrew, Load, persist } from './load.ts'
 import { Tally } from './tally.ts'
 
 const SEED = Number(process.env.ATES_FAULTS_SEED ?? 20261123)
-const TASKS = 1200
+const TASKS = 1500
 const tally = new Tally('crashes')
 let system: System
 let admin: string
@@ -42,16 +42,19 @@ describe('crashes during a load', () => {
       if (failure) throw failure
       return load.progress
     }
-    const plan = crashPlan(SEED, ['billing', 'tasks', 'analytics', 'close'], 8, TASKS)
-    const closing = (async () => {
-      await waitFor(() => progress() >= TASKS / 2, 'half of the load', 240_000)
-      return persist(() => api(`${system.urls.close}/api/closes`, admin, { body: {} }))
-    })()
+    // Half-way an admin closes the day and billing is killed right after, while it pays out.
+    let closed: { status: number; body: unknown } | undefined
+    const requestClose = async () => {
+      closed = await persist(() => api(`${system.urls.close}/api/closes`, admin, { body: {} }))
+    }
+    const plan = [
+      ...crashPlan(SEED, ['billing', 'tasks', 'analytics', 'close'], 8, TASKS),
+      { worker: 'billing' as const, atTask: TASKS / 2, downMs: 300, before: requestClose },
+    ].sort((a, b) => a.atTask - b.atTask)
     const crashes = await crashDuring(system, plan, progress)
-    const closed = await closing
     await loading
     if (failure) throw failure
-    assert.equal(closed.status, 202, JSON.stringify(closed.body))
+    assert.equal(closed?.status, 202, JSON.stringify(closed?.body))
     t.diagnostic(`crashes: ${crashes.map((c) => `${c.worker}@${c.atTask}`).join(', ')}; ${load.reassigns} reshuffles, ${load.completed.length} completions, ${load.retries} retried calls`)
 
     const report = await checkSystem(system, admin, load.acknowledged)
