@@ -124,6 +124,14 @@ describe('the invariant checker', () => {
     assert.ok(found.some((d) => d.includes('was paid 1500 cents with a balance of 2000')), found.join('\n'))
   })
 
+  test('a payout without its close', () => {
+    const found = differencesAfter((e) => {
+      e.billing = e.billing.filter((r) => r.name !== 'billing.day_closed')
+      e.analyticsDays[0]!.accounts_negative = null
+    })
+    assert.deepEqual(found, [`payout ${ids.payout('2026-11-23', KESHA).slice(0, 8)} of 2026-11-23, a day that never closed`])
+  })
+
   test('analytics and billing disagreeing on a day', () => {
     const found = differencesAfter((e) => {
       e.analyticsDays[0]!.management_earnings = 600

@@ -190,6 +190,10 @@ function checkCloses(
     }
   }
   for (const made of payoutMade.keys()) if (!entries.has(made)) differences.push(`billing.payout_made ${short(made)} has no payout entry`)
+  const closedDays = new Set(closed.map((e) => e.data.business_day))
+  for (const entry of entries.values()) {
+    if (entry.kind === 'payout' && !closedDays.has(entry.business_day)) differences.push(`payout ${short(entry.transaction_id)} of ${entry.business_day}, a day that never closed`)
+  }
 
   for (const { data: day } of closed) {
     let negative = 0
