@@ -1,16 +1,19 @@
 # aTES — `make up` starts everything locally, `make test` runs every test.
 SHELL := /bin/bash
 RUN := node --import tsx
-TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.test.tsx' \) -not -path '*/node_modules/*' | sort)
+TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.test.tsx' \) -not -path '*/node_modules/*' -not -path 'scripts/faults/*' | sort)
+# The fault suite: whole systems under attack, one file at a time (each runs six processes).
+FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up test typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed
+.PHONY: help up test test-faults typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
 
 help:
 	@echo "make up          start NATS and every worker (Ctrl-C stops all)"
-	@echo "make test        install what is needed and run every test"
+	@echo "make test        install what is needed and run every test (the fault suite included)"
+	@echo "make test-faults only the fault suite: crashes, broker outages, duplicates, DLQ, security matrix"
 	@echo "make contracts   regenerate JSON Schema and AsyncAPI files from contracts/"
 	@echo "make cluster     three JetStream nodes on loopback, streams with 3 replicas, every worker"
 	@echo "make cluster-kill NODE=2 / make cluster-start NODE=2   kill or restart one node"
@@ -40,6 +43,14 @@ typecheck: install
 
 test: install nats-server chromium typecheck
 	$(RUN) --test --test-reporter=spec --test-concurrency=2 $(TESTS)
+	@$(MAKE) --no-print-directory test-faults
+
+# Each file appends its counts to a tally; the last line adds them up (and fails on any difference).
+test-faults: install nats-server
+	@tally=$$(mktemp); \
+	ATES_FAULTS_TALLY=$$tally $(RUN) --test --test-reporter=spec --test-concurrency=1 $(FAULTS); tests=$$?; \
+	$(RUN) scripts/faults/summary.ts $$tally; summary=$$?; \
+	rm -f $$tally; test $$tests -eq 0 -a $$summary -eq 0
 
 contracts: install
 	$(RUN) contracts/generate.ts

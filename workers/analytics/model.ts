@@ -14,7 +14,9 @@ export function handlers(ctx: Ctx): { tasks: Handlers; billing: Handlers } {
      ON CONFLICT (task_id) DO UPDATE SET title = excluded.title, jira_id = excluded.jira_id`,
   )
   const price = s.prepare('INSERT INTO tasks (task_id, completion_reward) VALUES (?, ?) ON CONFLICT (task_id) DO UPDATE SET completion_reward = excluded.completion_reward')
-  const balance = s.prepare('INSERT INTO balances (account_id, balance) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance')
+  // A sum of movements, not the last balance_after seen: an entry redelivered after a crash
+  // arrives behind newer ones, and the inbox already makes each count once.
+  const balance = s.prepare('INSERT INTO balances (account_id, balance) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET balance = balance + excluded.balance')
   const earn = s.prepare(
     `INSERT INTO earnings (business_day, fees, rewards) VALUES (?, ?, ?)
      ON CONFLICT (business_day) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards`,
@@ -29,7 +31,7 @@ export function handlers(ctx: Ctx): { tasks: Handlers; billing: Handlers } {
       'billing.task_priced': (e) => void price.run(e.data.task_id, e.data.completion_reward),
       'billing.transaction_applied': (e) => {
         const d = e.data
-        balance.run(d.account_id, d.balance_after)
+        balance.run(d.account_id, d.credit - d.debit)
         if (d.kind === 'assign_fee') earn.run(d.business_day, d.debit, 0)
         if (d.kind === 'completion_reward') {
           earn.run(d.business_day, 0, d.credit)

@@ -135,6 +135,8 @@ describe('consumer loop against a real nats-server', () => {
     assert.ok(letters.every((l) => l.subject === 'dlq.tasks'))
     assert.equal(letters[1]!.data, bad.payload, 'the dead letter keeps the original payload')
     assert.equal(letters[1]!.headers?.get(DLQ_HEADERS.subject), 'accounts.created.v1')
+    assert.equal(letters[1]!.headers?.get(DLQ_HEADERS.eventId), bad.eventId, 'a dead letter that has an event id carries it')
+    assert.equal(letters[2]!.headers?.get(DLQ_HEADERS.eventId), good.eventId)
     await c.stop()
     store.close()
   })

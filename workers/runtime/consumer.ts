@@ -149,7 +149,7 @@ export class EventConsumer {
     store.tx(() => {
       for (const { msg, decoded: d } of decoded) {
         if (!d.ok) {
-          outcomes.set(msg, { kind: 'dead', reason: d.reason })
+          outcomes.set(msg, { kind: 'dead', reason: d.reason, eventId: d.eventId })
           continue
         }
         const event = d.event

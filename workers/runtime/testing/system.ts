@@ -28,7 +28,10 @@ export type System = {
   /** SIGTERM a worker and wait for its graceful exit. */
   stopWorker(worker: WorkerName): Promise<void>
   start(worker: WorkerName): Promise<void>
-  /** Resolves when every running worker's consumers have caught up. */
+  /** SIGSTOP: the process freezes with its connections open (a stall, not a crash); SIGCONT resumes it. */
+  freeze(worker: WorkerName): void
+  thaw(worker: WorkerName): void
+  /** Resolves when every running worker's consumers have caught up and its outbox is empty. */
   settled(timeoutMs?: number): Promise<void>
   stop(): Promise<void>
 }
@@ -80,6 +83,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve())
       proc.kill(sig)
+      // A frozen process handles nothing but SIGKILL until it is continued.
+      if (sig !== 'SIGKILL') proc.kill('SIGCONT')
     })
   }
 
@@ -95,21 +100,21 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     kill: (worker) => signal(worker, 'SIGKILL'),
     stopWorker: (worker) => signal(worker, 'SIGTERM'),
     start,
+    freeze: (worker) => void running.get(worker)?.kill('SIGSTOP'),
+    thaw: (worker) => void running.get(worker)?.kill('SIGCONT'),
     settled: async (timeoutMs = 60_000) => {
+      // Quiet means: every consumer caught up, every outbox relayed, and nothing handled or
+      // published since the previous look (an event in flight between two workers moves a counter).
+      let previous: string | undefined
       await waitFor(
         async () => {
-          const answers = await Promise.all(
-            [...running.keys()].map(async (w) => {
-              try {
-                return (await fetch(`${urls[w]}/readyz?max_lag=0`)).status === 200
-              } catch {
-                return false
-              }
-            }),
-          )
-          return answers.every(Boolean)
+          const looks = await Promise.all([...running.keys()].map(async (w) => quietness(urls[w])))
+          const signature = looks.every((l) => l !== undefined) ? looks.join(',') : undefined
+          const quiet = signature !== undefined && signature === previous
+          previous = signature
+          return quiet
         },
-        'every consumer caught up',
+        'every consumer caught up and every outbox relayed',
         timeoutMs,
       )
     },
@@ -118,6 +123,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       await nats.stop()
       data.remove()
     },
+  }
+}
+
+/** A worker's progress counters when it is caught up with an empty outbox; undefined otherwise. */
+async function quietness(url: string): Promise<string | undefined> {
+  try {
+    if ((await fetch(`${url}/readyz?max_lag=0`)).status !== 200) return undefined
+    const metrics = (await (await fetch(`${url}/metrics`)).text()).split('\n')
+    const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (metrics.some((line) => line.startsWith('ates_outbox_pending') && value(line) !== 0)) return undefined
+    const moved = metrics.filter((line) => /^ates_(outbox_published|consumer_events)_total/.test(line)).reduce((sum, line) => sum + value(line), 0)
+    return `${url}=${moved}`
+  } catch {
+    return undefined
   }
 }
 

@@ -1,0 +1,76 @@
+// The broker goes away mid-load: SIGKILLed and started again, then stopped gracefully and
+// restarted. HTTP keeps answering (state and outgoing events are committed locally), the
+// outboxes relay what piled up, and the checker finds every confirmed task paid for once.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { waitFor } from '../../workers/runtime/testing/helpers.ts'
+import { ADMIN, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
+import { checkSystem, describeReport } from './evidence.ts'
+import { type Crew, hireCrew, Load, persist } from './load.ts'
+import { Tally } from './tally.ts'
+
+const SEED = Number(process.env.ATES_FAULTS_SEED ?? 20261123)
+const TASKS = 500
+const tally = new Tally('broker')
+let system: System
+let admin: string
+let crew: Crew
+const acknowledged = { created: [] as string[], completed: [] as string[] }
+
+before(async () => {
+  system = await startSystem()
+  admin = await login(system.urls.auth, ADMIN.email, ADMIN.beak)
+  crew = await hireCrew(system.urls, admin, 5, 'broker')
+})
+
+after(async () => {
+  await system?.stop()
+  tally.finish()
+})
+
+/** Runs a load and, once it is `at` tasks in, takes the broker away with `outage`. */
+async function loadThrough(seed: number, outage: () => Promise<void>, at: number): Promise<Load> {
+  const load = new Load(system.urls, crew, { tasks: TASKS, clients: 4, seed, reassignEvery: 120, completeShare: 0.95 })
+  let failure: unknown
+  const loading = load.run().catch((error: unknown) => {
+    failure = error
+  })
+  await waitFor(() => {
+    if (failure) throw failure
+    return load.progress >= at
+  }, `${at} tasks`, 120_000)
+  await outage()
+  await loading
+  if (failure) throw failure
+  acknowledged.created.push(...load.created)
+  acknowledged.completed.push(...load.completed)
+  return load
+}
+
+describe('the broker goes away', () => {
+  test(`nats-server SIGKILLed during a load of ${TASKS} tasks, a day closed while it is down, then started again`, async (t) => {
+    let closed: { status: number } | undefined
+    const load = await loadThrough(SEED, async () => {
+      await system.nats.kill()
+      // The close worker takes the request and keeps it in its outbox until the broker is back.
+      closed = await persist(() => api(`${system.urls.close}/api/closes`, admin, { body: {} }))
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      await system.nats.start()
+    }, TASKS / 3)
+    assert.equal(closed?.status, 202)
+    const report = await checkSystem(system, admin, acknowledged)
+    tally.scenario(report)
+    t.diagnostic(`${load.retries} retried calls; ${describeReport(report)}`)
+    assert.deepEqual(report.differences, [])
+    assert.ok(report.counts.closedDays >= 1, 'the day closed once the broker was back')
+  })
+
+  test(`nats-server stopped gracefully and restarted during a load of ${TASKS} tasks`, async (t) => {
+    const load = await loadThrough(SEED + 1, () => system.nats.restart(), TASKS / 2)
+    const report = await checkSystem(system, admin, acknowledged)
+    tally.scenario(report)
+    t.diagnostic(`${load.retries} retried calls; ${describeReport(report)}`)
+    assert.deepEqual(report.differences, [])
+    assert.ok(report.counts.tasks >= 2 * TASKS)
+  })
+})
