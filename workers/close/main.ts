@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
 import { runMain, type Clock, type WorkerContext, type WorkerDefinition } from '../runtime/worker.ts'
+import { accountHandlers } from './accounts.ts'
 import { Closer } from './closer.ts'
 import { Mailer } from './mailer.ts'
 import { routes } from './routes.tsx'
@@ -17,19 +18,8 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     migrations,
     clock,
     consumers: (ctx) => {
-      const upsert = ctx.store.prepare(
-        'INSERT INTO accounts (account_id, name, email) VALUES (?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET name = excluded.name, email = excluded.email',
-      )
       return [
-        {
-          durable: 'close-accounts',
-          stream: 'ACCOUNTS',
-          filter: 'accounts.>',
-          handlers: {
-            'accounts.created': (e) => void upsert.run(e.data.account_id, e.data.name, e.data.email),
-            'accounts.updated': (e) => void upsert.run(e.data.account_id, e.data.name, e.data.email),
-          },
-        },
+        { durable: 'close-accounts', stream: 'ACCOUNTS', filter: 'accounts.>', handlers: accountHandlers(ctx.store) },
         { durable: 'close-days', stream: 'BILLING', filter: 'billing.day_closed.>', handlers: of(ctx).closer.handlers() },
         { durable: 'close-payouts', stream: 'BILLING', filter: 'billing.payout_made.>', handlers: of(ctx).mailer.handlers() },
       ]

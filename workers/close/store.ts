@@ -3,7 +3,7 @@ import type { Migration } from '../runtime/store.ts'
 
 export type DB = {
   meta: { key: string; value: string }
-  accounts: { account_id: string; name: string; email: string }
+  accounts: { account_id: string; name: string; email: string; as_of: string | null }
   closes: {
     business_day: string
     requested_at: string | null
@@ -44,4 +44,5 @@ export const migrations: Array<Migration<DB>> = [
       CREATE INDEX mails_due ON mails (status, next_attempt_at);
     `,
   },
+  { name: 'close_002_accounts_as_of', up: 'ALTER TABLE accounts ADD COLUMN as_of TEXT' },
 ]
