@@ -20,6 +20,10 @@ export class Stack {
   constructor() {
     process.on('SIGINT', () => void this.stop())
     process.on('SIGTERM', () => void this.stop())
+    // Should this process end some other way (a crash), nothing it started outlives it.
+    process.on('exit', () => {
+      for (const { proc } of this.children) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    })
   }
 
   say(text: string): void {
@@ -40,7 +44,9 @@ export class Stack {
 
   /** Starts a nats-server and resolves once it is ready. */
   async startNats(name: string, args: string[], env: Record<string, string>): Promise<ChildProcess> {
-    const proc = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+    // Its own process group: Ctrl-C in the terminal reaches the workers and this supervisor,
+    // which stops the server only after the workers have flushed their outboxes.
+    const proc = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true })
     this.children.push({ name, proc, nats: true })
     let output = ''
     await new Promise<void>((resolve, reject) => {
@@ -124,5 +130,6 @@ export function workerEnvironment(worker: WorkerName, servers: string[], passwor
 }
 
 export function printUrls(stack: Stack, config: Config, workers: WorkerName[]): void {
-  for (const name of workers) stack.say(`${name.padEnd(9)} ${config.publicUrls[name]}/`)
+  const byPort = [...workers].sort((a, b) => config.ports[a] - config.ports[b])
+  for (const name of byPort) stack.say(`${name.padEnd(9)} ${config.publicUrls[name]}/`)
 }
