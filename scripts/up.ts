@@ -31,7 +31,7 @@ try {
   }
   const workers = presentWorkers()
   for (const name of workers) stack.startWorker(name, workerEnvironment(name, servers, passwords, config.streamReplicas))
-  if (workers.includes('auth')) stack.say(`demo accounts created: ${await seedOnce(config, config.dataDir)}`)
+  if (workers.includes('auth')) stack.say(await seedOnce(config, config.dataDir))
   stack.say(`data in ${config.dataDir}`)
   printUrls(stack, config, workers)
   if (workers.includes('auth')) {
