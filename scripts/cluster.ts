@@ -5,11 +5,10 @@ import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../workers/runtime/config.ts'
-import { waitFor } from '../workers/runtime/testing/helpers.ts'
 import { clientUrls, clusterPorts, isNode, type Node, NODES, nodeArgs } from './lib/cluster.ts'
 import { loadOrCreatePasswords, serverEnv } from './lib/nats-users.ts'
 import { credentialsTable, seedOnce } from './lib/seed.ts'
-import { presentWorkers, printUrls, provisionStreams, Stack, workerEnvironment } from './lib/stack.ts'
+import { presentWorkers, printUrls, provisionWhenReady, Stack, workerEnvironment } from './lib/stack.ts'
 
 const config = loadConfig()
 const ports = clusterPorts(process.env)
@@ -61,11 +60,7 @@ async function run(): Promise<void> {
   try {
     await Promise.all(NODES.map(startNode))
     const servers = clientUrls(ports)
-    await waitFor(
-      () => provisionStreams(servers, { user: 'ops', pass: passwords.ops }, 3).then(() => true, () => false),
-      'the cluster to elect a leader and create the streams',
-      60_000,
-    )
+    await provisionWhenReady(servers, { user: 'ops', pass: passwords.ops }, 3)
     stack.say('streams ACCOUNTS, TASKS, BILLING, DLQ with 3 replicas')
     const workers = presentWorkers()
     const dataDir = join(base, 'workers')

@@ -11,7 +11,7 @@ import { connectNats, manager, STREAMS, type StreamName } from '../workers/runti
 import { operatorCredentials, passwordsFile } from './lib/nats-users.ts'
 import { prettyLine } from './lib/pretty-log.ts'
 import { compareDatabases, NOT_REBUILDABLE } from './lib/replay.ts'
-import { root } from './lib/stack.ts'
+import { entrypoint, root } from './lib/stack.ts'
 
 const config = loadConfig()
 const fail = (message: string): never => {
@@ -53,7 +53,7 @@ console.log(`${hadFile ? `set ${file} aside as ${previous}` : `no ${file} yet`};
 
 const started = Date.now()
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1)
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'workers', name, 'main.ts')], {
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, entrypoint(name))], {
   env: { ...process.env, ...(ops.user ? { ATES_NATS_USER: name, ATES_NATS_PASS: passwordOf(name) } : {}), ATES_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'pipe'],
 })

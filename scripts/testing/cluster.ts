@@ -9,7 +9,7 @@ import { tempDir, waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { freePort, type NatsFixture, startNats } from '../../workers/runtime/testing/nats-server.ts'
 import { type ClusterPorts, NODES, type Node, nodeOfServer, routeArgs } from '../lib/cluster.ts'
 import { clusterConfig, generatePasswords, type NatsUser, type Passwords, serverEnv } from '../lib/nats-users.ts'
-import { provisionStreams } from '../lib/stack.ts'
+import { provisionWhenReady } from '../lib/stack.ts'
 
 export type TestCluster = {
   /** Client URLs of nodes 1, 2 and 3. */
@@ -55,11 +55,7 @@ export async function startCluster(): Promise<TestCluster> {
   let ops: JetStreamManager
   try {
     // The meta leader is elected a moment after the nodes are up.
-    await waitFor(
-      () => provisionStreams(urls, { user: 'ops', pass: passwords.ops }, 3).then(() => true, () => false),
-      'the cluster to elect a leader and create the streams',
-      60_000,
-    )
+    await provisionWhenReady(urls, { user: 'ops', pass: passwords.ops }, 3)
     const nc = await connectNats({ servers: urls, name: 'test-ops', user: 'ops', pass: passwords.ops })
     connections.push(nc)
     ops = await manager(nc)
