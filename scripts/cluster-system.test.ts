@@ -18,7 +18,15 @@ const TASKS_PER_ROUND = 100
 const POPUGS = 5
 
 type Person = { id: string; token: string }
-type Entry = { transaction_id: string; kind: string; debit: number; credit: number; business_day: string; task: { task_id: string } | null }
+type Entry = {
+  transaction_id: string
+  kind: string
+  debit: number
+  credit: number
+  balance_after: number
+  business_day: string
+  task: { task_id: string } | null
+}
 type Envelope = { event_id: string; event_name: string; data: Record<string, unknown> }
 
 let cluster: TestCluster
@@ -60,7 +68,7 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
   const popugs: Person[] = []
   for (let n = 1; n <= POPUGS; n++) popugs.push(await person(admin, 'popug', n))
   const assignees = [...popugs, accountant]
-  await system.settled(120_000) // tasks knows every assignee
+  await system.drained(120_000) // tasks knows every assignee
 
   const created: string[] = []
   const createTasks = async (round: number) => {
@@ -100,17 +108,18 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
 
   // One node down: creating, billing and closing go on.
   await round(2)
+  await system.drained(180_000) // the day's work is billed before it closes
   const close = await api<{ business_day: string }>(`${urls.close}/api/closes`, admin, { method: 'POST' })
   assert.equal(close.status, 202, JSON.stringify(close.body))
   const closedDay = close.body.business_day
-  await system.settled(180_000)
+  await system.drained(180_000)
   const billingDay = async () => (await api<{ business_day: string }>(`${urls.billing}/api/accounts`, accountant.token)).body.business_day
   await waitFor(async () => (await billingDay()) > closedDay, `billing to close ${closedDay} with node ${victim} down`, 60_000)
 
   await cluster.node(victim).start()
   t.diagnostic(`${closedDay} closed with node ${victim} down; node ${victim} restarted after ${created.length} tasks`)
   await round(3)
-  await system.settled(180_000)
+  await system.drained(180_000)
   await cluster.replicasCurrent(Object.keys(STREAMS) as StreamName[], 120_000)
   const openDay = await billingDay()
 
@@ -147,12 +156,14 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
   // What billing's API shows: every account's entries, on the closed day and the open one.
   const accounts = await api<{ accounts: Array<{ account_id: string; balance: number }> }>(`${urls.billing}/api/accounts`, accountant.token)
   const entries = new Map<string, Entry & { account_id: string }>()
+  const closedDayEntries = new Map<string, Entry[]>()
   for (const account of accounts.body.accounts) {
     let credits = 0
     let debits = 0
     for (const day of [closedDay, openDay]) {
       const page = await api<{ entries: Entry[] }>(`${urls.billing}/api/accounts/${account.account_id}?day=${day}`, accountant.token)
       assert.equal(page.status, 200)
+      if (day === closedDay) closedDayEntries.set(account.account_id, page.body.entries)
       for (const entry of page.body.entries) {
         assert.ok(!entries.has(entry.transaction_id), `transaction ${entry.transaction_id} once`)
         entries.set(entry.transaction_id, { ...entry, account_id: account.account_id })
@@ -183,9 +194,20 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
   t.diagnostic(`${created.length} tasks, ${assigned.length} fees, ${completed.length} rewards, ${payouts.length} payouts checked`)
   assert.equal(entries.size, assigned.length + completed.length + payouts.length, 'no entry besides fees, rewards and payouts')
 
-  // The closed day: a payout of every positive balance, as the stream reports it.
+  // The closed day ends with a payout of exactly each positive balance, and leaves the
+  // others as they were; the stream reports the same payouts.
+  for (const [account, list] of closedDayEntries) {
+    const payout = list.find((e) => e.kind === 'payout')
+    const before = (payout ? list.at(-2) : list.at(-1))?.balance_after ?? 0
+    if (!payout) {
+      assert.ok(before <= 0, `${account} had ${before} at the close and no payout`)
+      continue
+    }
+    assert.equal(payout, list.at(-1), `the payout of ${account} closes its day`)
+    assert.ok(before > 0)
+    assert.deepEqual([payout.debit, payout.credit, payout.balance_after], [before, 0, 0])
+  }
   const paid = named(billing, 'billing.payout_made')
-  assert.ok(paid.length > 0)
   assert.deepEqual(
     paid.map((e) => `${e.data.account_id} ${e.data.amount}`).sort(),
     payouts.map((e) => `${e.account_id} ${e.debit}`).sort(),

@@ -41,9 +41,9 @@ test('analytics and billing rebuilt from the streams answer exactly as before', 
   const admin = await login(urls.auth, ADMIN.email, ADMIN.beak)
   const closed = await api<{ business_day: string }>(`${urls.close}/api/closes`, admin, { method: 'POST' })
   assert.equal(closed.status, 202)
-  await system.settled()
+  await system.drained()
   await seedTasks(urls.auth, urls.tasks, 1) // on the next day
-  await system.settled()
+  await system.drained()
 
   const day = closed.body.business_day
   const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
@@ -73,7 +73,7 @@ test('analytics and billing rebuilt from the streams answer exactly as before', 
     assert.match(stdout, /every table identical to before/)
 
     await system.start(worker)
-    await system.settled()
+    await system.drained()
     assert.deepEqual(await answers(worker, admin, paths[worker]), before)
   }
 })

@@ -42,6 +42,11 @@ export type System<Nats extends NatsFixture | undefined = NatsFixture> = {
   start(worker: WorkerName): Promise<void>
   /** Resolves when every running worker's consumers have caught up. */
   settled(timeoutMs?: number): Promise<void>
+  /**
+   * Resolves when, twice in a row, every running worker's outbox is empty and its consumers
+   * have caught up: nothing is waiting to be published or handled anywhere.
+   */
+  drained(timeoutMs?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -100,6 +105,19 @@ export async function startSystem(options: SystemOptions & { external?: External
     })
   }
 
+  const caughtUp = async () => {
+    const answers = await Promise.all(
+      [...running.keys()].map(async (w) => {
+        try {
+          return (await fetch(`${urls[w]}/readyz?max_lag=0`)).status === 200
+        } catch {
+          return false
+        }
+      }),
+    )
+    return answers.every(Boolean)
+  }
+
   // auth first: the others fetch its JWKS, and its first start creates the admin.
   if (workers.includes('auth')) await start('auth')
   await Promise.all(workers.filter((w) => w !== 'auth').map(start))
@@ -113,29 +131,31 @@ export async function startSystem(options: SystemOptions & { external?: External
     kill: (worker) => signal(worker, 'SIGKILL'),
     stopWorker: (worker) => signal(worker, 'SIGTERM'),
     start,
-    settled: async (timeoutMs = 60_000) => {
-      await waitFor(
-        async () => {
-          const answers = await Promise.all(
-            [...running.keys()].map(async (w) => {
-              try {
-                return (await fetch(`${urls[w]}/readyz?max_lag=0`)).status === 200
-              } catch {
-                return false
-              }
-            }),
-          )
-          return answers.every(Boolean)
-        },
-        'every consumer caught up',
-        timeoutMs,
-      )
+    settled: (timeoutMs = 60_000) => waitFor(caughtUp, 'every consumer caught up', timeoutMs).then(() => undefined),
+    drained: async (timeoutMs = 60_000) => {
+      let inARow = 0
+      const quiet = async () => {
+        const outboxes = await Promise.all([...running.keys()].map((w) => outboxPending(urls[w])))
+        inARow = outboxes.every((n) => n === 0) && (await caughtUp()) ? inARow + 1 : 0
+        return inARow >= 2
+      }
+      await waitFor(quiet, 'every outbox empty and every consumer caught up', timeoutMs)
     },
     stop: async () => {
       await Promise.all([...running.keys()].map((w) => signal(w, 'SIGTERM')))
       await nats?.stop()
       data.remove()
     },
+  }
+}
+
+/** ates_outbox_pending from a worker's /metrics; NaN while it cannot be read. */
+async function outboxPending(url: string): Promise<number> {
+  try {
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    return Number(/^ates_outbox_pending(?:\{\})? (\d+)$/m.exec(metrics)?.[1] ?? Number.NaN)
+  } catch {
+    return Number.NaN
   }
 }
 
