@@ -20,7 +20,7 @@ help:
 	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each"
 	@echo "make dlq [WORKER=billing]          list dead letters with their reasons"
 	@echo "make dlq-redrive [WORKER=billing]  send dead letters back to their subjects"
-	@echo "make replay WORKER=analytics       rebuild a stopped worker's read models from the streams"
+	@echo "make replay WORKER=analytics       rebuild analytics or billing (stopped) from the streams, compared with before"
 	@echo "make seed        demo accounts and tasks through the HTTP API (stack running)"
 
 node_modules/.installed: package.json package-lock.json

@@ -6,70 +6,37 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
 import { EventConsumer } from '../workers/runtime/consumer.ts'
 import { silentLogger } from '../workers/runtime/log.ts'
-import { connectNats, ensureStreams, manager } from '../workers/runtime/nats.ts'
+import { manager } from '../workers/runtime/nats.ts'
 import { Outbox, OutboxRelay } from '../workers/runtime/outbox.ts'
 import { openStore, type Store } from '../workers/runtime/store.ts'
 import { tempDir, waitFor } from '../workers/runtime/testing/helpers.ts'
-import { freePort, type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
-import { type ClusterPorts, NODES, type Node, nodeOfServer, routeArgs } from './lib/cluster.ts'
-import { clusterConfig, generatePasswords, serverEnv } from './lib/nats-users.ts'
+import { startCluster, type TestCluster } from './testing/cluster.ts'
 
 type DB = { effects: { event_id: string } }
 const TOTAL = 600
 
-const dir = tempDir('ates-cluster-')
-const passwords = generatePasswords()
-const nodes = new Map<Node, NatsFixture>()
-const connections: NatsConnection[] = []
-let urls: string[] = []
+const dir = tempDir('ates-cluster-test-')
+let cluster: TestCluster
 
 before(async () => {
-  const ports: ClusterPorts = { client: { 1: 0, 2: 0, 3: 0 }, route: { 1: 0, 2: 0, 3: 0 } }
-  for (const n of NODES) {
-    ports.client[n] = await freePort()
-    ports.route[n] = await freePort()
-  }
-  const started = await Promise.all(
-    NODES.map((n) =>
-      startNats({
-        configFile: clusterConfig(n),
-        port: ports.client[n],
-        storeDir: join(dir.path, `n${n}`),
-        args: routeArgs(n, ports),
-        env: serverEnv(passwords),
-      }),
-    ),
-  )
-  for (const n of NODES) nodes.set(n, started[n - 1]!)
-  urls = started.map((s) => s.url)
+  cluster = await startCluster()
 })
 
 after(async () => {
-  await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)))
-  for (const node of nodes.values()) await node.stop()
+  await cluster?.stop()
   dir.remove()
 })
 
-async function connectAs(user: 'ops' | 'auth' | 'tasks'): Promise<NatsConnection> {
-  const nc = await connectNats({ servers: urls, name: `test-${user}`, user, pass: passwords[user] })
-  connections.push(nc)
-  return nc
-}
-
 test('outbox and consumer lose and double nothing while the stream leader dies and comes back', async () => {
-  // The meta leader is elected a moment after the nodes are up.
-  const opsNc = await connectAs('ops')
-  const ops = await waitFor(() => manager(opsNc).catch(() => undefined), 'JetStream to answer', 30_000)
-  await waitFor(async () => ensureStreams(ops, 3).then(() => true, () => false), 'streams with 3 replicas', 30_000)
+  const ops = await manager(await cluster.connect('ops'))
   const info = await ops.streams.info('ACCOUNTS')
   assert.equal(info.config.num_replicas, 3)
 
   // auth's side: an outbox on its own SQLite, relayed as the auth user.
   const producerStore = openStore<unknown>(join(dir.path, 'auth.sqlite'), [])
-  const authNc = await connectAs('auth')
+  const authNc = await cluster.connect('auth')
   const outbox = new Outbox(producerStore, 'auth', () => new Date(), randomUUID)
   const relay = new OutboxRelay({ store: producerStore, js: jetstream(authNc), log: silentLogger, publishTimeoutMs: 2000 })
   outbox.onEmit = () => relay.kick()
@@ -79,7 +46,7 @@ test('outbox and consumer lose and double nothing while the stream leader dies a
   const consumerStore = openStore<DB>(join(dir.path, 'tasks.sqlite'), [
     { name: '001_effects', up: 'CREATE TABLE effects (event_id TEXT NOT NULL)' },
   ])
-  const tasksNc = await connectAs('tasks')
+  const tasksNc = await cluster.connect('tasks')
   const consumer = new EventConsumer({
     worker: 'tasks',
     durable: 'tasks-accounts',
@@ -105,9 +72,7 @@ test('outbox and consumer lose and double nothing while the stream leader dies a
         outbox.emit('accounts.created', { account_id: id, name: `p-${id.slice(0, 6)}`, email: `${id}@ates.test`, role: 'popug', active: true })
       }
     })
-  const leader = nodeOfServer(info.cluster?.leader)
-  assert.ok(leader, `leader ${info.cluster?.leader} is one of ours`)
-  const victim = nodes.get(leader)!
+  const victim = cluster.node(await cluster.leaderOf('ACCOUNTS'))
 
   for (let batch = 0; batch < TOTAL / 20; batch++) {
     emit(20)
@@ -123,6 +88,7 @@ test('outbox and consumer lose and double nothing while the stream leader dies a
   assert.equal(handled.length, TOTAL, 'each event handled once')
   assert.equal(new Set(handled).size, TOTAL, 'no event handled twice')
   assert.equal((await ops.streams.info('ACCOUNTS')).state.messages, TOTAL, 'the stream holds each event once')
+  await cluster.replicasCurrent(['ACCOUNTS'])
 
   await consumer.stop()
   await relay.stop()

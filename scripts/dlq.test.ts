@@ -87,3 +87,58 @@ test('dead letter → listed with its reason → re-driven after the fix → han
   assert.deepEqual(store.all(store.db.selectFrom('effects').selectAll()), [{ event_id: eventId }])
   store.close()
 })
+
+test('one message dead-lettered by two workers is sent back once, and each handles it once', async () => {
+  type DB = { effects: { event_id: string } }
+  const js = jetstream(nc)
+  const jsm = await manager(nc)
+  await jsm.streams.purge('TASKS') // the durables below read from the first message
+  let broken = true
+  const workers = await Promise.all(
+    (['billing', 'analytics'] as const).map(async (worker) => {
+      const store = openStore<DB>(join(dir.path, `${worker}-twice.sqlite`), [{ name: '001', up: 'CREATE TABLE effects (event_id TEXT)' }])
+      const consumer = new EventConsumer({
+        worker,
+        durable: `${worker}-twice`,
+        stream: 'TASKS',
+        filter: 'tasks.completed.>',
+        store: store as Store<unknown>,
+        js,
+        jsm,
+        log: silentLogger,
+        backoffMs: () => 20,
+        maxDeliver: 2,
+        handlers: {
+          'tasks.completed': (event) => {
+            if (broken) throw new Error(`${worker} is not ready`)
+            store.run(store.db.insertInto('effects').values({ event_id: event.event_id }))
+          },
+        },
+      })
+      await consumer.start()
+      return { store, consumer, effects: () => store.all(store.db.selectFrom('effects').selectAll()) }
+    }),
+  )
+  const eventId = randomUUID()
+  const { subject, envelope } = makeEnvelope({
+    name: 'tasks.completed',
+    data: { task_id: randomUUID(), assignee_id: randomUUID(), completed_at: new Date().toISOString() },
+    eventId,
+    time: new Date(),
+    producer: 'tasks',
+  })
+  await js.publish(subject, JSON.stringify(envelope), { msgID: eventId })
+  await waitFor(async () => (await jsm.streams.info('DLQ')).state.messages === 2, 'a dead letter from each worker')
+  const stored = (await jsm.streams.info('TASKS')).state.messages
+
+  broken = false
+  assert.match((await cli('redrive')).stdout, /re-drove 2 dead letters to their original subjects/)
+  assert.equal((await jsm.streams.info('TASKS')).state.messages, stored + 1, 'sent back once')
+  await waitFor(() => workers.every((w) => w.effects().length === 1), 'each worker handled it')
+  assert.match((await cli()).stdout, /^0 dead letters/)
+  for (const w of workers) {
+    await w.consumer.stop()
+    assert.deepEqual(w.effects(), [{ event_id: eventId }])
+    w.store.close()
+  }
+})

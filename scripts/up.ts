@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../workers/runtime/config.ts'
 import { loadOrCreatePasswords, operatorCredentials, type Passwords, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
 import { credentialsTable, seedOnce } from './lib/seed.ts'
-import { presentWorkers, printUrls, provisionStreams, Stack, workerEnvironment } from './lib/stack.ts'
+import { presentWorkers, printUrls, provisionWhenReady, Stack, workerEnvironment } from './lib/stack.ts'
 
 const config = loadConfig()
 const stack = new Stack()
@@ -24,14 +24,14 @@ try {
         throw new Error(`${error.message}\n(is port ${port} taken? set ATES_NATS_PORT)`)
       })
     stack.say(`NATS JetStream on nats://127.0.0.1:${port}, store in ${storeDir}, users from deploy/nats/users.conf`)
-    await provisionStreams(servers, { user: 'ops', pass: passwords.ops }, 1)
+    await provisionWhenReady(servers, { user: 'ops', pass: passwords.ops }, 1)
   } else {
     stack.say(`using NATS at ${servers.join(', ')}`)
-    await provisionStreams(servers, operatorCredentials(config), config.streamReplicas)
+    await provisionWhenReady(servers, operatorCredentials(config), config.streamReplicas)
   }
   const workers = presentWorkers()
   for (const name of workers) stack.startWorker(name, workerEnvironment(name, servers, passwords, config.streamReplicas))
-  if (workers.includes('auth')) stack.say(`demo accounts created: ${await seedOnce(config, config.dataDir)}`)
+  if (workers.includes('auth')) stack.say(await seedOnce(config, config.dataDir))
   stack.say(`data in ${config.dataDir}`)
   printUrls(stack, config, workers)
   if (workers.includes('auth')) {

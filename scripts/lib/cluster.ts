@@ -12,6 +12,21 @@ export const DEFAULT_PORTS: ClusterPorts = {
   route: { 1: 6242, 2: 6243, 3: 6244 },
 }
 
+/** Node N listens on ATES_NATS_PORT + N − 1 and routes on ATES_CLUSTER_ROUTE_PORT + N − 1. */
+export function clusterPorts(env: Record<string, string | undefined>): ClusterPorts {
+  const base = (key: string, fallback: number) => {
+    const value = Number(env[key] || fallback)
+    if (!Number.isInteger(value) || value <= 0 || value > 65533) throw new Error(`${key} must be a port number, got "${env[key]}"`)
+    return value
+  }
+  const client = base('ATES_NATS_PORT', DEFAULT_PORTS.client[1])
+  const route = base('ATES_CLUSTER_ROUTE_PORT', DEFAULT_PORTS.route[1])
+  return {
+    client: { 1: client, 2: client + 1, 3: client + 2 },
+    route: { 1: route, 2: route + 1, 3: route + 2 },
+  }
+}
+
 export function isNode(value: unknown): value is Node {
   return NODES.includes(Number(value) as Node)
 }

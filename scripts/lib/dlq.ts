@@ -11,6 +11,8 @@ export type DeadLetter = {
   reason: string
   deliveries: string
   eventId: string
+  /** Where the original message is stored: the stream and its sequence there. */
+  origin: string
   payload: string
 }
 
@@ -35,6 +37,7 @@ export async function listDeadLetters(js: JetStreamClient, jsm: JetStreamManager
         reason: header(DLQ_HEADERS.reason),
         deliveries: header(DLQ_HEADERS.deliveries),
         eventId: header(DLQ_HEADERS.eventId),
+        origin: header(DLQ_HEADERS.stream) && header(DLQ_HEADERS.sequence) ? `${header(DLQ_HEADERS.stream)}/${header(DLQ_HEADERS.sequence)}` : `DLQ/${msg.seq}`,
         payload: msg.string(),
       })
       if (msg.seq >= info.state.last_seq || msg.info.pending === 0) break
@@ -59,14 +62,19 @@ export function deadLetterLine(letter: DeadLetter): string {
 
 /**
  * Publishes each dead letter to its original subject again (a new Nats-Msg-Id: the old one
- * may still be in the stream's duplicate window) and removes it from the DLQ. Consumers that
- * had already handled the event skip it by its event_id.
+ * may still be in the stream's duplicate window) and removes it from the DLQ. Every consumer
+ * of that subject sees it again: those that had handled the event skip it by its event_id,
+ * and letters of several workers for one original message are sent back once.
  */
 export async function redrive(js: JetStreamClient, jsm: JetStreamManager, letters: DeadLetter[]): Promise<number> {
   let sent = 0
+  const sentBack = new Set<string>()
   for (const letter of letters) {
     if (!letter.subject) continue
-    await js.publish(letter.subject, letter.payload, { msgID: `redrive-${letter.seq}-${letter.eventId}` })
+    if (!sentBack.has(letter.origin)) {
+      await js.publish(letter.subject, letter.payload, { msgID: `redrive-${letter.seq}-${letter.eventId}` })
+      sentBack.add(letter.origin)
+    }
     await jsm.streams.deleteMessage('DLQ', letter.seq, false)
     sent++
   }

@@ -30,7 +30,8 @@ export function eventLine(subject: string, payload: string, storedAt?: Date): st
     return `${time(storedAt)}  ${subject}  (not JSON) ${JSON.stringify(payload.slice(0, 60))}`
   }
   const at = typeof envelope.event_time === 'string' ? new Date(envelope.event_time) : storedAt
-  const name = typeof envelope.event_name === 'string' ? `${envelope.event_name} v${String(envelope.event_version)}` : subject
+  const version = typeof envelope.event_version === 'number' ? ` v${envelope.event_version}` : ''
+  const name = typeof envelope.event_name === 'string' ? `${envelope.event_name}${version}` : subject
   const data = envelope.data && typeof envelope.data === 'object' ? (envelope.data as Record<string, unknown>) : {}
   const fields = Object.entries(data)
     .map(([key, value]) => show(key, value))

@@ -100,13 +100,13 @@ export function credentialsTable(admin: { email: string; beak: string }): string
   ]
 }
 
-/** The demo accounts, once per data dir (a marker file remembers it); returns how many were created. */
-export async function seedOnce(config: Config, dataDir: string): Promise<number> {
+/** The demo accounts, once per data dir (a marker file remembers it); says what it did. */
+export async function seedOnce(config: Config, dataDir: string): Promise<string> {
   const marker = join(dataDir, 'demo-seeded')
-  if (existsSync(marker)) return 0
+  if (existsSync(marker)) return 'demo accounts: created on an earlier start'
   const auth = config.publicUrls.auth
   await waitFor(async () => (await fetch(`${auth}/healthz`).catch(() => undefined))?.ok === true, 'auth to start', 60_000)
   const created = await seedAccounts(auth, { email: config.adminEmail, beak: config.adminBeak })
   writeFileSync(marker, `${new Date().toISOString()}\n`)
-  return created
+  return `demo accounts created: ${created}`
 }

@@ -6,10 +6,13 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
 import { connectNats, ensureStreams, manager } from '../../workers/runtime/nats.ts'
+import { waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { color, prettyLine } from './pretty-log.ts'
 import type { Passwords } from './nats-users.ts'
 
 export const root = new URL('../../', import.meta.url).pathname
+/** What runs a worker, relative to the root: the same file in deploy/Dockerfile's CMD. */
+export const entrypoint = (name: WorkerName) => `workers/${name}/main.ts`
 const PREFIX_COLORS: Record<string, string> = { auth: '32', tasks: '34', billing: '33', close: '31', analytics: '36' }
 
 export class Stack {
@@ -20,6 +23,10 @@ export class Stack {
   constructor() {
     process.on('SIGINT', () => void this.stop())
     process.on('SIGTERM', () => void this.stop())
+    // Should this process end some other way (a crash), nothing it started outlives it.
+    process.on('exit', () => {
+      for (const { proc } of this.children) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    })
   }
 
   say(text: string): void {
@@ -40,7 +47,9 @@ export class Stack {
 
   /** Starts a nats-server and resolves once it is ready. */
   async startNats(name: string, args: string[], env: Record<string, string>): Promise<ChildProcess> {
-    const proc = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+    // Its own process group: Ctrl-C in the terminal reaches the workers and this supervisor,
+    // which stops the server only after the workers have flushed their outboxes.
+    const proc = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true })
     this.children.push({ name, proc, nats: true })
     let output = ''
     await new Promise<void>((resolve, reject) => {
@@ -68,7 +77,7 @@ export class Stack {
   }
 
   startWorker(name: WorkerName, env: Record<string, string>): void {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'workers', name, 'main.ts')], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, entrypoint(name))], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     })
@@ -101,7 +110,7 @@ export class Stack {
 
 /** Workers whose code exists. */
 export function presentWorkers(): WorkerName[] {
-  return WORKERS.filter((name) => existsSync(join(root, 'workers', name, 'main.ts')))
+  return WORKERS.filter((name) => existsSync(join(root, entrypoint(name))))
 }
 
 /** Streams are created (or brought to the configured replicas) by the operator user. */
@@ -111,6 +120,29 @@ export async function provisionStreams(servers: string[], ops: { user?: string; 
     await ensureStreams(await manager(nc), replicas)
   } finally {
     await nc.close()
+  }
+}
+
+/** provisionStreams, tried again until JetStream answers (a cluster elects its leader first). */
+export async function provisionWhenReady(
+  servers: string[],
+  ops: { user?: string; pass?: string },
+  replicas: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  let lastError = ''
+  const attempt = () =>
+    provisionStreams(servers, ops, replicas).then(
+      () => true,
+      (error: Error) => {
+        lastError = error.message
+        return false
+      },
+    )
+  try {
+    await waitFor(attempt, `streams with ${replicas} replica(s) on ${servers.join(', ')}`, timeoutMs)
+  } catch (error) {
+    throw new Error(`${(error as Error).message}: ${lastError}`)
   }
 }
 
@@ -124,5 +156,6 @@ export function workerEnvironment(worker: WorkerName, servers: string[], passwor
 }
 
 export function printUrls(stack: Stack, config: Config, workers: WorkerName[]): void {
-  for (const name of workers) stack.say(`${name.padEnd(9)} ${config.publicUrls[name]}/`)
+  const byPort = [...workers].sort((a, b) => config.ports[a] - config.ports[b])
+  for (const name of byPort) stack.say(`${name.padEnd(9)} ${config.publicUrls[name]}/`)
 }

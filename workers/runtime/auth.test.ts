@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { Hono } from 'hono'
 import { base64url } from 'jose'
-import { type AuthEnv, authenticate, requireRole } from './auth.ts'
+import { type AuthEnv, authenticate, authOptions, requireRole } from './auth.ts'
+import { loadConfig } from './config.ts'
 import { notFound, onError } from './http.ts'
 import { silentLogger } from './log.ts'
 import { startTestIssuer, type TestIssuer } from './testing/tokens.ts'
@@ -100,5 +101,22 @@ describe('JWT middleware against a JWKS served over HTTP', () => {
     assert.equal((await get('/api/managers-only', await issuer.token({ role: 'popug' }))).status, 403)
     assert.equal((await get('/api/managers-only', await issuer.token({ role: 'accountant' }))).status, 403)
     assert.equal((await get('/api/managers-only', await issuer.token({ role: 'manager' }))).status, 200)
+  })
+})
+
+describe('auth options from the configuration', () => {
+  test("keys come from auth's public URL, or from ATES_AUTH_JWKS_URL inside a container network", async () => {
+    const local = authOptions(loadConfig({ ATES_AUTH_URL: 'http://localhost:3000' }), 'tasks')
+    assert.equal(local.jwksUrl, 'http://localhost:3000/.well-known/jwks.json')
+    // A browser is still sent to the public login page; the worker fetches keys where it can reach them.
+    const env = { ATES_AUTH_URL: 'http://auth.invalid:3000', ATES_AUTH_JWKS_URL: issuer.jwksUrl }
+    const inCompose = authOptions(loadConfig(env), 'tasks')
+    assert.equal(inCompose.loginUrl, 'http://auth.invalid:3000/login')
+    const edge = new Hono<AuthEnv>()
+    edge.onError(onError(silentLogger))
+    edge.use('*', authenticate(inCompose))
+    edge.get('/api/me', (c) => c.json(c.get('caller')))
+    const response = await edge.request('/api/me', { headers: { authorization: `Bearer ${await issuer.token({ role: 'popug' })}` } })
+    assert.equal(response.status, 200)
   })
 })

@@ -108,12 +108,12 @@ export function requireRole(...roles: Role[]): MiddlewareHandler<AuthEnv> {
 
 /** AuthOptions from a worker's config. */
 export function authOptions(
-  config: { publicUrls: Record<string, string>; jwtIssuer: string; jwtAudience: string },
+  config: { publicUrls: Record<string, string>; authJwksUrl?: string | undefined; jwtIssuer: string; jwtAudience: string },
   self: string,
 ): AuthOptions {
   const authUrl = config.publicUrls.auth!
   return {
-    jwksUrl: `${authUrl}/.well-known/jwks.json`,
+    jwksUrl: config.authJwksUrl ?? `${authUrl}/.well-known/jwks.json`,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     loginUrl: `${authUrl}/login`,

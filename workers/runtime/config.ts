@@ -22,6 +22,8 @@ export type Config = {
   ports: Record<WorkerName, number>
   /** Where each worker's edge is reached by a browser (links, login redirects). */
   publicUrls: Record<WorkerName, string>
+  /** Where the workers fetch auth's keys, when not at auth's public URL (inside a container network). */
+  authJwksUrl: string | undefined
   tz: string
   closeCron: string
   jwtTtlSeconds: number
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     streamReplicas: integer(env, 'ATES_STREAM_REPLICAS', 1) || 1,
     ports,
     publicUrls,
+    authJwksUrl: env.ATES_AUTH_JWKS_URL || undefined,
     tz: timeZone(env.ATES_TZ || 'UTC'),
     closeCron: env.ATES_CLOSE_CRON || '0 0 * * *',
     jwtTtlSeconds: parseDuration('ATES_JWT_TTL', env.ATES_JWT_TTL || '8h'),

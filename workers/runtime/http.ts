@@ -126,15 +126,11 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
     const maxLag = maxLagParam === undefined ? Number.POSITIVE_INFINITY : Number(maxLagParam)
     const nats = readiness.nats()
     const database = readiness.database()
-    let lags: Record<string, number> = {}
-    try {
-      lags = nats ? await readiness.lags() : {}
-    } catch {
-      lags = {}
-    }
-    const caughtUp = Object.values(lags).every((lag) => lag <= maxLag)
+    // A consumer JetStream cannot report on (no leader yet, after a node died) is not caught up.
+    const lags = nats ? await readiness.lags().catch(() => undefined) : {}
+    const caughtUp = lags !== undefined && Object.values(lags).every((lag) => lag <= maxLag)
     const ready = nats && database && caughtUp
-    return c.json({ status: ready ? 'ready' : 'not_ready', nats, database, consumer_lag: lags }, ready ? 200 : 503)
+    return c.json({ status: ready ? 'ready' : 'not_ready', nats, database, consumer_lag: lags ?? null }, ready ? 200 : 503)
   })
   app.get('/metrics', (c) => {
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })

@@ -18,8 +18,20 @@ export type SystemOptions = {
   logs?: boolean
 }
 
-export type System = {
-  nats: NatsFixture
+/** NATS run by the test itself (a cluster): no server is started, and none is stopped. */
+export type ExternalNats = {
+  /** Every server; each worker is given them all. */
+  servers: string[]
+  /** Each worker's own NATS user (deploy/nats/users.conf); the streams must exist already. */
+  users?: Partial<Record<WorkerName, { user: string; pass: string }>>
+  /** Replicas of each stream (ATES_STREAM_REPLICAS). */
+  replicas?: number
+}
+
+export type System<Nats extends NatsFixture | undefined = NatsFixture> = {
+  /** The server started for the system; undefined on external NATS. */
+  nats: Nats
+  natsServers: string[]
   urls: Record<WorkerName, string>
   env: Record<string, string>
   dataDir: string
@@ -36,8 +48,11 @@ export type System = {
   stop(): Promise<void>
 }
 
-export async function startSystem(options: SystemOptions = {}): Promise<System> {
-  const nats = await startNats({ local: true })
+export function startSystem(options?: SystemOptions): Promise<System>
+export function startSystem(options: SystemOptions & { external: ExternalNats }): Promise<System<undefined>>
+export async function startSystem(options: SystemOptions & { external?: ExternalNats } = {}): Promise<System<NatsFixture | undefined>> {
+  const nats = options.external ? undefined : await startNats({ local: true })
+  const natsServers = options.external?.servers ?? [nats!.url]
   const data = tempDir('ates-system-')
   const workers = options.workers ?? WORKERS
   const ports = Object.fromEntries(await Promise.all(WORKERS.map(async (w) => [w, await freePort()] as const))) as Record<
@@ -46,7 +61,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   >
   const urls = Object.fromEntries(WORKERS.map((w) => [w, `http://localhost:${ports[w]}`])) as Record<WorkerName, string>
   const env: Record<string, string> = {
-    ATES_NATS_URL: nats.url,
+    ATES_NATS_URL: natsServers.join(','),
+    ...(options.external?.replicas ? { ATES_STREAM_REPLICAS: String(options.external.replicas) } : {}),
     ATES_DATA_DIR: data.path,
     ATES_ADMIN_EMAIL: ADMIN.email,
     ATES_ADMIN_BEAK: ADMIN.beak,
@@ -57,8 +73,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const running = new Map<WorkerName, ChildProcess>()
 
   const start = async (worker: WorkerName) => {
+    const user = options.external?.users?.[worker]
     const proc = spawn(process.execPath, ['--import', 'tsx', `${root}workers/${worker}/main.ts`], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...(user ? { ATES_NATS_USER: user.user, ATES_NATS_PASS: user.pass } : {}) },
       stdio: ['ignore', options.logs ? 'inherit' : 'ignore', 'inherit'],
     })
     running.set(worker, proc)
@@ -94,6 +111,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
 
   return {
     nats,
+    natsServers,
     urls,
     env,
     dataDir: data.path,
@@ -120,7 +138,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     },
     stop: async () => {
       await Promise.all([...running.keys()].map((w) => signal(w, 'SIGTERM')))
-      await nats.stop()
+      await nats?.stop()
       data.remove()
     },
   }
