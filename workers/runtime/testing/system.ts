@@ -28,6 +28,8 @@ export type System = {
   /** SIGTERM a worker and wait for its graceful exit. */
   stopWorker(worker: WorkerName): Promise<void>
   start(worker: WorkerName): Promise<void>
+  /** The process id of a running worker (benchmarks read its memory from /proc). */
+  pid(worker: WorkerName): number | undefined
   /** Resolves when every running worker's consumers have caught up. */
   settled(timeoutMs?: number): Promise<void>
   stop(): Promise<void>
@@ -95,6 +97,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     kill: (worker) => signal(worker, 'SIGKILL'),
     stopWorker: (worker) => signal(worker, 'SIGTERM'),
     start,
+    pid: (worker) => running.get(worker)?.pid,
     settled: async (timeoutMs = 60_000) => {
       await waitFor(
         async () => {
