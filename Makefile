@@ -3,7 +3,7 @@ SHELL := /bin/bash
 RUN := node --import tsx
 TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.test.tsx' \) -not -path '*/node_modules/*' | sort)
 
-.PHONY: help up test typecheck contracts install nats-server cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed
+.PHONY: help up test typecheck contracts install nats-server cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -19,6 +19,7 @@ help:
 	@echo "make dlq-redrive [WORKER=billing]  send dead letters back to their subjects"
 	@echo "make replay WORKER=analytics       rebuild a stopped worker's read models from the streams"
 	@echo "make seed        demo accounts and tasks through the HTTP API (stack running)"
+	@echo "make bench [BENCH_SCALE=quick|small|full]   baselines and every scenario, a table and .bench/latest.json"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -64,3 +65,6 @@ replay: install
 
 seed: install
 	@$(RUN) scripts/seed.ts
+
+bench: install nats-server
+	@$(RUN) scripts/bench/run.ts
