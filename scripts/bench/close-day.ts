@@ -15,10 +15,10 @@ export async function closeDay(world: World, accounts: number, connections: numb
   const before = await applied()
   progress(`close: ${accounts} tasks created and completed through tasks' API`)
   const creator = await world.tokenOf(world.popugs[0]!)
-  const tasks = await pool(Array.from({ length: accounts }, (_, i) => i), connections, (i) =>
+  const tasks = await pool('tasks created', Array.from({ length: accounts }, (_, i) => i), connections, (i) =>
     call<Task>(`${urls.tasks}/api/tasks`, creator, { body: { title: `Count the millet, shelf ${i + 1}` } }),
   )
-  await pool(tasks, connections, async (task) =>
+  await pool('tasks completed', tasks, connections, async (task) =>
     call(`${urls.tasks}/api/tasks/${task.task_id}/complete`, await world.tokenOf(task.assignee_id), { method: 'POST' }),
   )
   await until('fees and rewards applied', applied, before + 2 * accounts)

@@ -23,6 +23,13 @@ const startedAt = new Date()
 progress(`aTES benchmark, scale ${sizes.scale}: ${JSON.stringify(sizes)}`)
 
 const world = await startWorld(sizes.accounts)
+// Ctrl-C leaves no worker or nats-server behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping the workers and nats-server`)
+    void world.stop().finally(() => process.exit(130))
+  })
+}
 const memory = new Memory(world.system)
 const rows: Row[] = []
 let failure: Error | undefined

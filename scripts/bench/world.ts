@@ -107,13 +107,15 @@ export async function until(what: string, current: () => Promise<number>, expect
   const start = performance.now()
   let lastShown = start
   let last = -1
+  let first: number | undefined
   for (;;) {
     const now = await current()
+    first ??= now
     if (now > expected) throw new Error(`check failed: ${what}: ${now} where ${expected} were expected`)
     if (now === expected) return
     const elapsed = performance.now() - start
     if (performance.now() - lastShown >= 3000) {
-      const rate = now / (elapsed / 1000)
+      const rate = (now - first) / (elapsed / 1000)
       progress(`  ${what}: ${now.toLocaleString('en-US')} / ${expected.toLocaleString('en-US')} (${Math.round(rate).toLocaleString('en-US')}/s)`)
       lastShown = performance.now()
     }
@@ -130,18 +132,29 @@ export async function call<T>(url: string, token: string, init: { method?: strin
   return body
 }
 
-/** Runs fn over items with at most `concurrency` in flight. */
-export async function pool<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs fn over items with at most `concurrency` in flight, showing progress every few seconds. */
+export async function pool<T, R>(what: string, items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length)
   let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++
-        out[i] = await fn(items[i]!)
-      }
-    }),
-  )
+  let done = 0
+  const start = performance.now()
+  const timer = setInterval(() => {
+    const rate = done / ((performance.now() - start) / 1000)
+    progress(`  ${what}: ${done.toLocaleString('en-US')} / ${items.length.toLocaleString('en-US')} (${Math.round(rate).toLocaleString('en-US')}/s)`)
+  }, 3000)
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+        while (next < items.length) {
+          const i = next++
+          out[i] = await fn(items[i]!)
+          done++
+        }
+      }),
+    )
+  } finally {
+    clearInterval(timer)
+  }
   return out
 }
 
