@@ -25,11 +25,12 @@ export type World = {
   stop(): Promise<void>
 }
 
-export async function startWorld(popugCount: number): Promise<World> {
+export async function startWorld(popugCount: number, nodeArgs: string[] = []): Promise<World> {
   const issuer = await startTestIssuer()
   const system = await startSystem({
     // The schedule is left out of the way: a run that crosses midnight closes only on request.
     env: { ATES_AUTH_URL: issuer.url, ATES_CLOSE_CRON: '0 0 1 1 *' },
+    nodeArgs,
   })
   const nc = await connectNats({ servers: [system.nats.url], name: 'bench' })
   const js = jetstream(nc)

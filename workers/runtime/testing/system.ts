@@ -16,6 +16,8 @@ export type SystemOptions = {
   workers?: readonly WorkerName[]
   /** Show the workers' logs (for debugging a test). */
   logs?: boolean
+  /** Extra node arguments for every worker (e.g. --cpu-prof when profiling). */
+  nodeArgs?: string[]
 }
 
 export type System = {
@@ -56,7 +58,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const running = new Map<WorkerName, ChildProcess>()
 
   const start = async (worker: WorkerName) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', `${root}workers/${worker}/main.ts`], {
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', `${root}workers/${worker}/main.ts`], {
       env: { ...process.env, ...env },
       stdio: ['ignore', options.logs ? 'inherit' : 'ignore', 'inherit'],
     })
