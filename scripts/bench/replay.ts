@@ -51,7 +51,7 @@ export async function replay(world: World, worker: Rebuilt, rawConsumeRate: numb
   progress(`replay ${worker}: ${events.toLocaleString('en-US')} events from the streams into an empty database`)
 
   const started = performance.now()
-  await system.start(worker)
+  await system.start(worker, 30 * 60_000)
   const restored = (performance.now() - started) / 1000
   await watchLag(world, worker)
   await system.settled(30 * 60_000)

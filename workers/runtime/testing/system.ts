@@ -29,7 +29,8 @@ export type System = {
   kill(worker: WorkerName): Promise<void>
   /** SIGTERM a worker and wait for its graceful exit. */
   stopWorker(worker: WorkerName): Promise<void>
-  start(worker: WorkerName): Promise<void>
+  /** Starts a worker and waits for its /healthz (a worker restoring a long stream answers late). */
+  start(worker: WorkerName, timeoutMs?: number): Promise<void>
   /** The process id of a running worker (benchmarks read its memory from /proc). */
   pid(worker: WorkerName): number | undefined
   /** Resolves when every running worker's consumers have caught up. */
@@ -57,7 +58,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   }
   const running = new Map<WorkerName, ChildProcess>()
 
-  const start = async (worker: WorkerName) => {
+  const start = async (worker: WorkerName, timeoutMs = 30_000) => {
     const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', `${root}workers/${worker}/main.ts`], {
       env: { ...process.env, ...env },
       stdio: ['ignore', options.logs ? 'inherit' : 'ignore', 'inherit'],
@@ -73,7 +74,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
         }
       },
       `${worker} to answer /healthz`,
-      30_000,
+      timeoutMs,
     )
   }
 
