@@ -90,7 +90,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
 
   // auth first: the others fetch its JWKS, and its first start creates the admin.
   if (workers.includes('auth')) await start('auth')
-  await Promise.all(workers.filter((w) => w !== 'auth').map(start))
+  await Promise.all(workers.filter((w) => w !== 'auth').map((w) => start(w)))
 
   return {
     nats,
