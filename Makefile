@@ -5,7 +5,7 @@ TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.
 # The fault suite: whole systems under attack, one file at a time (each runs six processes).
 FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up test test-faults typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed
+.PHONY: help up test test-faults typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -22,6 +22,7 @@ help:
 	@echo "make dlq-redrive [WORKER=billing]  send dead letters back to their subjects"
 	@echo "make replay WORKER=analytics       rebuild analytics or billing (stopped) from the streams, compared with before"
 	@echo "make seed        demo accounts and tasks through the HTTP API (stack running)"
+	@echo "make bench [BENCH_SCALE=quick|small|full]   baselines and every scenario, a table and .bench/latest.json"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -78,3 +79,6 @@ replay: install
 
 seed: install
 	@$(RUN) scripts/seed.ts
+
+bench: install nats-server
+	@$(RUN) scripts/bench/run.ts

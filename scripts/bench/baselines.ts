@@ -97,7 +97,7 @@ export function rawSqlite(dir: string, count: number, batch: number): number {
 }
 
 /** A bare Hono app in its own process under the same load as the workers' routes. */
-export async function bareHono(seconds: number): Promise<LoadResult> {
+export async function bareHono(seconds: number, connections?: number): Promise<LoadResult> {
   const script = fileURLToPath(new URL('./bare-hono.ts', import.meta.url))
   const server = spawn(process.execPath, ['--import', 'tsx', script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
@@ -108,7 +108,7 @@ export async function bareHono(seconds: number): Promise<LoadResult> {
       })
       server.once('exit', (code) => reject(new Error(`bare Hono exited with ${code}`)))
     })
-    return await httpLoad({ url: `http://127.0.0.1:${port}/`, seconds })
+    return await httpLoad({ url: `http://127.0.0.1:${port}/`, seconds, ...(connections ? { connections } : {}) })
   } finally {
     server.kill('SIGTERM')
   }

@@ -5,8 +5,10 @@ import type { LoadOptions, LoadResult } from './http-load.ts'
 const options = JSON.parse(process.argv[2]!) as LoadOptions
 const result = await autocannon({
   url: options.url,
+  method: options.method ?? 'GET',
   headers: options.headers ?? {},
-  duration: options.seconds ?? 5,
+  ...(options.body === undefined ? {} : { body: options.body }),
+  ...(options.amount === undefined ? { duration: options.seconds ?? 5 } : { amount: options.amount }),
   connections: options.connections ?? 32,
   pipelining: 1,
 })
@@ -15,5 +17,7 @@ const summary: LoadResult = {
   p99Ms: result.latency.p99,
   errors: result.errors + result.timeouts,
   non2xx: result.non2xx,
+  requests: result.requests.total,
+  seconds: result.duration,
 }
 process.stdout.write(JSON.stringify(summary))

@@ -2,9 +2,18 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-export type LoadResult = { requestsPerSecond: number; p99Ms: number; errors: number; non2xx: number }
+export type LoadResult = { requestsPerSecond: number; p99Ms: number; errors: number; non2xx: number; requests: number; seconds: number }
 
-export type LoadOptions = { url: string; headers?: Record<string, string>; seconds?: number; connections?: number }
+export type LoadOptions = {
+  url: string
+  headers?: Record<string, string>
+  seconds?: number
+  connections?: number
+  method?: 'GET' | 'POST'
+  body?: string
+  /** A fixed number of requests instead of a duration. */
+  amount?: number
+}
 
 /** Runs autocannon in a child process and returns its summary. */
 export async function httpLoad(options: LoadOptions): Promise<LoadResult> {

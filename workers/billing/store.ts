@@ -92,19 +92,16 @@ export type EntryView = {
   task: { task_id: string; jira_id: string | null; title: string | null; description: string | null } | null
 }
 
+/** An account's entries of one day, with their task. A popug's most frequent read: one prepared statement. */
 export function entriesOf(store: Store<DB>, accountId: string, day: string): EntryView[] {
-  const rows = store.all(
-    store.db
-      .selectFrom('entries')
-      .leftJoin('tasks', 'tasks.task_id', 'entries.task_id')
-      .select([
-        'entries.transaction_id', 'entries.applied_at', 'entries.kind', 'entries.debit', 'entries.credit', 'entries.business_day',
-        'entries.balance_after', 'entries.task_id', 'tasks.jira_id', 'tasks.title', 'tasks.description',
-      ])
-      .where('entries.account_id', '=', accountId)
-      .where('entries.business_day', '=', day)
-      .orderBy('entries.seq'),
-  )
+  const rows = store
+    .prepare(
+      `SELECT e.transaction_id, e.applied_at, e.kind, e.debit, e.credit, e.business_day, e.balance_after, e.task_id,
+              t.jira_id, t.title, t.description
+       FROM entries e LEFT JOIN tasks t ON t.task_id = e.task_id
+       WHERE e.account_id = ? AND e.business_day = ? ORDER BY e.seq`,
+    )
+    .all(accountId, day) as Array<Omit<EntryView, 'task'> & { task_id: string | null; jira_id: string | null; title: string | null; description: string | null }>
   return rows.map(({ task_id, jira_id, title, description, ...entry }) => ({
     ...entry,
     task: task_id ? { task_id, jira_id, title, description } : null,

@@ -22,6 +22,9 @@ const Claims = Type.Object({
 
 const claimsValidator = Compile(Claims)
 
+const REMEMBER_MS = 60_000
+const REMEMBERED_TOKENS = 10_000
+
 export type Role = Static<typeof Role>
 
 /** Who is calling, as the token says. */
@@ -55,7 +58,16 @@ export function bearerOrCookie(c: Context): string | undefined {
 export function tokenVerifier(options: Pick<AuthOptions, 'jwksUrl' | 'issuer' | 'audience' | 'keys'>) {
   // Cached; refetched when a token names a key id it does not know (after a cooldown).
   const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000 })
+  // Checking an EdDSA signature costs more than most reads it guards, and a client sends the
+  // same token again and again: a token that verified is remembered by its text until it
+  // expires, but at most a minute, so a key withdrawn from the JWKS stops counting soon after.
+  const verified = new Map<string, { caller: Caller; until: number }>()
   return async (token: string): Promise<Caller | undefined> => {
+    const known = verified.get(token)
+    if (known) {
+      if (known.until > Date.now()) return known.caller
+      verified.delete(token)
+    }
     try {
       const { payload } = await jwtVerify(token, keys, {
         algorithms: [JWT_ALGORITHM],
@@ -63,8 +75,12 @@ export function tokenVerifier(options: Pick<AuthOptions, 'jwksUrl' | 'issuer' | 
         audience: options.audience,
         requiredClaims: ['exp', 'sub'],
       })
+      const expiresAt = (payload.exp ?? 0) * 1000
       if (!claimsValidator.Check(payload)) return undefined
-      return { id: payload.sub, role: payload.role, name: payload.name }
+      const caller: Caller = { id: payload.sub, role: payload.role, name: payload.name }
+      if (verified.size >= REMEMBERED_TOKENS) verified.clear()
+      verified.set(token, { caller, until: Math.min(expiresAt, Date.now() + REMEMBER_MS) })
+      return caller
     } catch {
       return undefined
     }

@@ -1,11 +1,12 @@
 // The durable pull-consumer loop every worker uses. A fetched batch is handled in one
-// SQLite transaction, each event in its own savepoint together with its inbox record,
-// so a duplicate has no second effect and one failing event does not undo the others.
+// SQLite transaction together with the inbox record of each event, so a duplicate has no
+// second effect. When a handler fails, the batch is rolled back and handled again with each
+// event in its own savepoint, so one failing event does not undo the others.
 // Acks go out after the commit; failures are retried with backoff (nak with delay);
 // what fails its schema, or keeps failing, is dead-lettered to dlq.<worker> and acked.
 import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream'
 import { headers as natsHeaders } from '@nats-io/nats-core'
-import { decodeEvent, type Envelope } from '../../contracts/envelope.ts'
+import { type Decoded as DecodeResult, decodeEvent, type Envelope } from '../../contracts/envelope.ts'
 import type { EventName } from '../../contracts/registry.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
@@ -141,51 +142,21 @@ export class EventConsumer {
 
   private async handleBatch(batch: JsMsg[]): Promise<void> {
     const decoded = batch.map((msg) => ({ msg, decoded: decodeEvent(msg.subject, msg.data) }))
-    const outcomes = new Map<JsMsg, Outcome>()
-    const { store } = this.options
-    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
-    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
-
-    store.tx(() => {
-      for (const { msg, decoded: d } of decoded) {
-        if (!d.ok) {
-          outcomes.set(msg, { kind: 'dead', reason: d.reason, eventId: d.eventId })
-          continue
-        }
-        const event = d.event
-        const handler = this.options.handlers[event.event_name] as ((e: Envelope) => HandlerResult) | undefined
-        if (!handler) {
-          outcomes.set(msg, { kind: 'ignored' })
-          continue
-        }
-        if (hasSeen.get(event.event_id)) {
-          outcomes.set(msg, { kind: 'duplicate' })
-          continue
-        }
-        try {
-          store.tx(() => {
-            const result = handler(event)
-            if (result && 'retry' in result) throw new RetryLater(result.retry)
-            remember.run(event.event_id, this.options.durable)
-          })
-          outcomes.set(msg, { kind: 'applied' })
-        } catch (error) {
-          const reason =
-            error instanceof RetryLater ? `waiting: ${error.message}` : `handler failed: ${(error as Error).message}`
-          if (!(error instanceof RetryLater)) this.log.warn('handler failed', { event: event.event_name, event_id: event.event_id, error })
-          outcomes.set(
-            msg,
-            msg.info.deliveryCount >= this.maxDeliver ? { kind: 'dead', reason, eventId: event.event_id } : { kind: 'failed', reason },
-          )
-        }
-      }
-    })
+    // Nearly every batch applies cleanly, and then a savepoint per event is pure cost: the
+    // batch is first tried without them. A handler that throws or asks to wait rolls that
+    // attempt back; its outcome is kept, and the batch runs again with one savepoint per event,
+    // that event left out, so it fails alone. The events before it are handled a second time,
+    // their first effects having been rolled back with the attempt.
+    const failed = new Map<JsMsg, Outcome>()
+    const outcomes = this.applyAll(decoded, failed) ?? this.applyEach(decoded, failed)
     this.counters.batches?.inc({ consumer: this.options.durable })
     this.options.afterCommit?.()
 
+    const counts = new Map<Outcome['kind'], number>()
+    for (const outcome of outcomes.values()) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1)
+    for (const [outcome, n] of counts) this.counters.events?.inc({ consumer: this.options.durable, outcome }, n)
     const deadLetters: Array<Promise<void>> = []
     for (const [msg, outcome] of outcomes) {
-      this.counters.events?.inc({ consumer: this.options.durable, outcome: outcome.kind })
       switch (outcome.kind) {
         case 'applied':
         case 'duplicate':
@@ -201,6 +172,88 @@ export class EventConsumer {
       }
     }
     await Promise.all(deadLetters)
+  }
+
+  /** What needs no handler: undecodable, unhandled and already seen events. */
+  private triage(d: DecodeResult, hasSeen: (id: string) => unknown): Outcome | ((e: Envelope) => HandlerResult) {
+    if (!d.ok) return { kind: 'dead', reason: d.reason, eventId: d.eventId }
+    const handler = this.options.handlers[d.event.event_name] as ((e: Envelope) => HandlerResult) | undefined
+    if (!handler) return { kind: 'ignored' }
+    if (hasSeen(d.event.event_id)) return { kind: 'duplicate' }
+    return handler
+  }
+
+  /** The batch in one transaction without savepoints; undefined when a handler did not apply. */
+  private applyAll(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: Map<JsMsg, Outcome>): Map<JsMsg, Outcome> | undefined {
+    const { store } = this.options
+    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
+    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+    try {
+      return store.tx(() => {
+        const outcomes = new Map<JsMsg, Outcome>()
+        for (const { msg, decoded: d } of decoded) {
+          const handler = this.triage(d, (id) => hasSeen.get(id))
+          if (typeof handler !== 'function') {
+            outcomes.set(msg, handler)
+            continue
+          }
+          const event = (d as { event: Envelope }).event
+          try {
+            const result = handler(event)
+            if (result && 'retry' in result) throw new RetryLater(result.retry)
+          } catch (error) {
+            failed.set(msg, this.failure(msg, event, error))
+            throw error
+          }
+          remember.run(event.event_id, this.options.durable)
+          outcomes.set(msg, { kind: 'applied' })
+        }
+        return outcomes
+      })
+    } catch (error) {
+      if (failed.size === 0) throw error
+      return undefined
+    }
+  }
+
+  private failure(msg: JsMsg, event: Envelope, error: unknown): Outcome {
+    const reason = error instanceof RetryLater ? `waiting: ${error.message}` : `handler failed: ${(error as Error).message}`
+    if (!(error instanceof RetryLater)) this.log.warn('handler failed', { event: event.event_name, event_id: event.event_id, error })
+    return msg.info.deliveryCount >= this.maxDeliver ? { kind: 'dead', reason, eventId: event.event_id } : { kind: 'failed', reason }
+  }
+
+  /** The batch in one transaction, each event in its own savepoint with its inbox record. */
+  private applyEach(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: ReadonlyMap<JsMsg, Outcome>): Map<JsMsg, Outcome> {
+    const { store } = this.options
+    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
+    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+    return store.tx(() => {
+      const outcomes = new Map<JsMsg, Outcome>()
+      for (const { msg, decoded: d } of decoded) {
+        const known = failed.get(msg)
+        if (known) {
+          outcomes.set(msg, known)
+          continue
+        }
+        const handler = this.triage(d, (id) => hasSeen.get(id))
+        if (typeof handler !== 'function') {
+          outcomes.set(msg, handler)
+          continue
+        }
+        const event = (d as { event: Envelope }).event
+        try {
+          store.tx(() => {
+            const result = handler(event)
+            if (result && 'retry' in result) throw new RetryLater(result.retry)
+            remember.run(event.event_id, this.options.durable)
+          })
+          outcomes.set(msg, { kind: 'applied' })
+        } catch (error) {
+          outcomes.set(msg, this.failure(msg, event, error))
+        }
+      }
+      return outcomes
+    })
   }
 
   private async deadLetter(msg: JsMsg, reason: string, eventId: string | undefined): Promise<void> {

@@ -46,6 +46,9 @@ export class Store<DB> {
   /** Builds typed queries; run them with all/first/run. */
   readonly db: Kysely<DB>
   private readonly statements = new Map<string, Database.Statement>()
+  // One wrapper for every call: better-sqlite3 builds five functions per transaction(), which
+  // the consumer paid for each event's savepoint.
+  private readonly inTransaction: (fn: () => unknown) => unknown
 
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -56,6 +59,7 @@ export class Store<DB> {
     this.sqlite.pragma('synchronous = NORMAL')
     this.sqlite.pragma('busy_timeout = 5000')
     this.sqlite.pragma('foreign_keys = ON')
+    this.inTransaction = this.sqlite.transaction((fn: () => unknown) => fn())
     this.db = new Kysely<DB>({
       dialect: {
         createAdapter: () => new SqliteAdapter(),
@@ -99,7 +103,7 @@ export class Store<DB> {
 
   /** Runs fn in a transaction; inside another transaction it is a savepoint. */
   tx<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn)()
+    return this.inTransaction(fn) as T
   }
 
   migrate(migrations: ReadonlyArray<Migration<DB>>): string[] {

@@ -3,6 +3,7 @@
 import type { Handlers } from '../runtime/consumer.ts'
 import { type Assignable, isEligible } from './domain.ts'
 import type { Ctx } from './commands.ts'
+import { accountsChanged } from './store.ts'
 
 export function accountHandlers(ctx: Ctx): Handlers {
   const upsert = ctx.store.prepare(
@@ -13,6 +14,7 @@ export function accountHandlers(ctx: Ctx): Handlers {
   )
   const apply = (account: Assignable & { name: string }, asOf: string) => {
     upsert.run(account.account_id, account.name, account.role, account.active ? 1 : 0, isEligible(account) ? 1 : 0, asOf)
+    accountsChanged(ctx.store)
   }
   return {
     'accounts.created': (event) => apply(event.data, event.event_time),

@@ -53,8 +53,23 @@ export const migrations: Array<Migration<DB>> = [
 export type TaskRow = DB['tasks']
 export type TaskView = Omit<TaskRow, 'seq' | 'created_by'> & { assignee_name: string | null }
 
-export function eligibleIds(store: Store<DB>): string[] {
-  return store.prepare('SELECT account_id FROM accounts WHERE eligible = 1 ORDER BY account_id').pluck().all() as string[]
+// Every new task draws from all eligible accounts: with 10k of them, reading the list per task
+// cost more than the rest of the create. It is kept per store and dropped whenever an accounts.*
+// event touches the replica (the next read, after that commit or rollback, sees the table).
+const eligibleCache = new WeakMap<Store<DB>, readonly string[]>()
+
+export function eligibleIds(store: Store<DB>): readonly string[] {
+  let ids = eligibleCache.get(store)
+  if (!ids) {
+    ids = store.prepare('SELECT account_id FROM accounts WHERE eligible = 1 ORDER BY account_id').pluck().all() as string[]
+    eligibleCache.set(store, ids)
+  }
+  return ids
+}
+
+/** The replica of accounts changed: the next draw reads the eligible accounts again. */
+export function accountsChanged(store: Store<DB>): void {
+  eligibleCache.delete(store)
 }
 
 export function findTask(store: Store<DB>, id: string): TaskView | undefined {

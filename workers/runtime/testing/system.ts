@@ -16,6 +16,8 @@ export type SystemOptions = {
   workers?: readonly WorkerName[]
   /** Show the workers' logs (for debugging a test). */
   logs?: boolean
+  /** Extra node arguments for every worker (e.g. --cpu-prof when profiling). */
+  nodeArgs?: string[]
 }
 
 /** NATS run by the test itself (a cluster): no server is started, and none is stopped. */
@@ -39,7 +41,10 @@ export type System<Nats extends NatsFixture | undefined = NatsFixture> = {
   kill(worker: WorkerName): Promise<void>
   /** SIGTERM a worker and wait for its graceful exit. */
   stopWorker(worker: WorkerName): Promise<void>
-  start(worker: WorkerName): Promise<void>
+  /** Starts a worker and waits for its /healthz (a worker restoring a long stream answers late). */
+  start(worker: WorkerName, timeoutMs?: number): Promise<void>
+  /** The process id of a running worker (benchmarks read its memory from /proc). */
+  pid(worker: WorkerName): number | undefined
   /** SIGSTOP: the process freezes with its connections open (a stall, not a crash); SIGCONT resumes it. */
   freeze(worker: WorkerName): void
   thaw(worker: WorkerName): void
@@ -72,9 +77,9 @@ export async function startSystem(options: SystemOptions & { external?: External
   }
   const running = new Map<WorkerName, ChildProcess>()
 
-  const start = async (worker: WorkerName) => {
+  const start = async (worker: WorkerName, timeoutMs = 30_000) => {
     const user = options.external?.users?.[worker]
-    const proc = spawn(process.execPath, ['--import', 'tsx', `${root}workers/${worker}/main.ts`], {
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', `${root}workers/${worker}/main.ts`], {
       env: { ...process.env, ...env, ...(user ? { ATES_NATS_USER: user.user, ATES_NATS_PASS: user.pass } : {}) },
       stdio: ['ignore', options.logs ? 'inherit' : 'ignore', 'inherit'],
     })
@@ -89,7 +94,7 @@ export async function startSystem(options: SystemOptions & { external?: External
         }
       },
       `${worker} to answer /healthz`,
-      30_000,
+      timeoutMs,
     )
   }
 
@@ -107,7 +112,7 @@ export async function startSystem(options: SystemOptions & { external?: External
 
   // auth first: the others fetch its JWKS, and its first start creates the admin.
   if (workers.includes('auth')) await start('auth')
-  await Promise.all(workers.filter((w) => w !== 'auth').map(start))
+  await Promise.all(workers.filter((w) => w !== 'auth').map((w) => start(w)))
 
   return {
     nats,
@@ -118,6 +123,7 @@ export async function startSystem(options: SystemOptions & { external?: External
     kill: (worker) => signal(worker, 'SIGKILL'),
     stopWorker: (worker) => signal(worker, 'SIGTERM'),
     start,
+    pid: (worker) => running.get(worker)?.pid,
     freeze: (worker) => void running.get(worker)?.kill('SIGSTOP'),
     thaw: (worker) => void running.get(worker)?.kill('SIGCONT'),
     settled: async (timeoutMs = 60_000) => {

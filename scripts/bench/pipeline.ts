@@ -1,0 +1,51 @@
+// The pipeline: N tasks created through tasks' HTTP API (autocannon in its own process), until
+// billing has priced every task and applied every first assignment fee, and analytics has seen
+// all of it. Counted events: tasks.created, tasks.assigned, billing.task_priced and
+// billing.transaction_applied, 4 per task, each published once and consumed at least once.
+import { httpLoad } from './http-load.ts'
+import type { Row } from './report.ts'
+import { progress } from './report.ts'
+import { check, checkAgreement, stored, until, type World } from './world.ts'
+
+export async function pipeline(world: World, tasks: number, connections: number, rawRate: number): Promise<Row[]> {
+  const { urls } = world.system
+  const count = {
+    created: () => stored(world.jsm, 'TASKS', 'tasks.created.>'),
+    priced: () => stored(world.jsm, 'BILLING', 'billing.task_priced.>'),
+    applied: () => stored(world.jsm, 'BILLING', 'billing.transaction_applied.>'),
+  }
+  const before = { created: await count.created(), priced: await count.priced(), applied: await count.applied() }
+  progress(`pipeline: creating ${tasks.toLocaleString('en-US')} tasks through POST /api/tasks`)
+  const started = performance.now()
+  const load = httpLoad({
+    url: `${urls.tasks}/api/tasks`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${await world.tokenOf(world.popugs[0]!)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Sort the seeds by colour', description: 'All of them.' }),
+    amount: tasks,
+    connections,
+  })
+  const watching = until('fees applied', count.applied, before.applied + tasks)
+  const created = await load
+  const creationSeconds = (performance.now() - started) / 1000
+  check(created.non2xx === 0 && created.errors === 0, `every task created (${created.non2xx} refused, ${created.errors} errors)`)
+  await watching
+  await world.system.settled(20 * 60_000)
+  const seconds = (performance.now() - started) / 1000
+  check((await count.created()) === before.created + tasks, `${tasks} tasks.created stored`)
+  check((await count.priced()) === before.priced + tasks, `${tasks} tasks priced`)
+  await checkAgreement(world)
+  const events = 4 * tasks
+  progress(`pipeline: ${tasks} tasks in ${seconds.toFixed(1)} s (created in ${creationSeconds.toFixed(1)} s)`)
+  return [
+    {
+      figure: `pipeline, ${tasks.toLocaleString('en-US')} tasks → fees seen by analytics`,
+      unit: 'events/s',
+      value: events / seconds,
+      baseline: { name: 'raw publish+consume', value: rawRate },
+      target: { kind: 'min_ratio', limit: 0.5 },
+      details: { tasks, events, seconds, creation_seconds: creationSeconds, http_p99_ms: created.p99Ms },
+    },
+    { figure: '  of which task creation (POST /api/tasks)', unit: 'tasks/s', value: tasks / creationSeconds, details: { p99_ms: created.p99Ms } },
+  ]
+}

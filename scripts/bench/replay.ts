@@ -1,0 +1,85 @@
+// Rebuilding a worker from the streams, as `make replay` does: stop it, delete its SQLite file
+// and durable consumers, start it, and time until it has caught up. What its API answers
+// afterwards must equal what it answered before. Events are those it reads: for billing its
+// own BILLING stream (the restore), then ACCOUNTS, TASKS and the close requests; for analytics
+// TASKS and BILLING.
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { STREAMS, type StreamName } from '../../workers/runtime/nats.ts'
+import type { Memory } from './memory.ts'
+import type { Row } from './report.ts'
+import { progress } from './report.ts'
+import { call, check, stored, type World } from './world.ts'
+
+type Rebuilt = 'billing' | 'analytics'
+
+const READS: Record<Rebuilt, Array<[StreamName, string]>> = {
+  billing: [
+    ['BILLING', '>'],
+    ['ACCOUNTS', '>'],
+    ['TASKS', '>'],
+    ['BILLING', 'billing.day_close_requested.>'],
+  ],
+  analytics: [
+    ['TASKS', '>'],
+    ['BILLING', '>'],
+  ],
+}
+
+const ANSWERS: Record<Rebuilt, string[]> = {
+  billing: ['/api/accounts', '/api/management/earnings'],
+  analytics: ['/api/analytics/today', '/api/analytics/days', '/api/analytics/most-expensive?period=month'],
+}
+
+async function answers(world: World, worker: Rebuilt): Promise<unknown[]> {
+  return Promise.all(ANSWERS[worker].map((path) => call(`${world.system.urls[worker]}${path}`, world.admin)))
+}
+
+export async function replay(world: World, worker: Rebuilt, rawConsumeRate: number, memory: Memory): Promise<Row[]> {
+  const { system, jsm } = world
+  let events = 0
+  for (const [stream, filter] of READS[worker]) events += await stored(jsm, stream, filter)
+  const before = await answers(world, worker)
+  memory.sample(worker)
+  await system.stopWorker(worker)
+  for (const stream of Object.keys(STREAMS) as StreamName[]) {
+    for await (const consumer of jsm.consumers.list(stream)) {
+      if (consumer.name.startsWith(`${worker}-`)) await jsm.consumers.delete(stream, consumer.name)
+    }
+  }
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(system.dataDir, `${worker}.sqlite${suffix}`), { force: true })
+  progress(`replay ${worker}: ${events.toLocaleString('en-US')} events from the streams into an empty database`)
+
+  const started = performance.now()
+  await system.start(worker, 30 * 60_000)
+  const restored = (performance.now() - started) / 1000
+  await watchLag(world, worker)
+  await system.settled(30 * 60_000)
+  const seconds = (performance.now() - started) / 1000
+  memory.sample(worker)
+  const after = await answers(world, worker)
+  check(JSON.stringify(after) === JSON.stringify(before), `${worker} answers the same after the rebuild`)
+  progress(`replay ${worker}: ${seconds.toFixed(1)} s (${restored.toFixed(1)} s until it answered HTTP)`)
+  return [
+    {
+      figure: `replay ${worker}, ${events.toLocaleString('en-US')} events`,
+      unit: 'events/s',
+      value: events / seconds,
+      baseline: { name: 'raw consume', value: rawConsumeRate },
+      target: { kind: 'min_ratio', limit: 0.5 },
+      details: { events, seconds, seconds_until_http: restored },
+    },
+  ]
+}
+
+/** Shows the worker's remaining consumer lag (from /metrics) until it reaches zero. */
+async function watchLag(world: World, worker: Rebuilt): Promise<void> {
+  const url = `${world.system.urls[worker]}/metrics`
+  for (;;) {
+    const text = await fetch(url).then((r) => r.text())
+    const lag = [...text.matchAll(/^ates_consumer_lag\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+    if (lag === 0) return
+    progress(`  ${worker}: ${lag.toLocaleString('en-US')} events to go`)
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+  }
+}

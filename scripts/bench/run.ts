@@ -1,0 +1,94 @@
+// `make bench`: baselines and every scenario in one run on this machine, progress on stderr,
+// then a table of figures, baselines, ratios and targets on stdout and the same as JSON in
+// .bench/. Sizes: BENCH_SCALE=quick|small|full and the overrides in scale.ts.
+import { execFileSync } from 'node:child_process'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { rawConsume, rawPublish, rawSqlite } from './baselines.ts'
+import { closeDay } from './close-day.ts'
+import { httpReads } from './http-reads.ts'
+import { Memory } from './memory.ts'
+import { pipeline } from './pipeline.ts'
+import { reassign } from './reassign.ts'
+import { replay } from './replay.ts'
+import { judge, progress, type Row, table, writeResults } from './report.ts'
+import { sizesFrom } from './scale.ts'
+import { startWorld } from './world.ts'
+
+const RSS_LIMIT_MB = 200
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const sizes = sizesFrom()
+const startedAt = new Date()
+progress(`aTES benchmark, scale ${sizes.scale}: ${JSON.stringify(sizes)}`)
+
+const world = await startWorld(sizes.accounts)
+// Ctrl-C leaves no worker or nats-server behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping the workers and nats-server`)
+    void world.stop().finally(() => process.exit(130))
+  })
+}
+const memory = new Memory(world.system)
+const rows: Row[] = []
+let failure: Error | undefined
+try {
+  progress(`baselines: raw JetStream publish and consume of ${sizes.rawEvents.toLocaleString('en-US')} events, SQLite (bare Hono comes with the HTTP reads)`)
+  const publish = await rawPublish(world.js, world.jsm, sizes.rawEvents)
+  const consume = await rawConsume(world.js, world.jsm, sizes.rawEvents)
+  const sqlite = rawSqlite(world.system.dataDir, sizes.rawEvents, 500)
+  // One event published and then consumed: the rate of the two in a row.
+  const publishConsume = 1 / (1 / publish + 1 / consume)
+  rows.push(
+    { figure: 'raw JetStream publish (R1, file store)', unit: 'events/s', value: publish },
+    { figure: 'raw durable consume+ack', unit: 'events/s', value: consume },
+    { figure: 'raw publish+consume', unit: 'events/s', value: publishConsume },
+    { figure: 'raw SQLite, 500 rows+inbox per tx', unit: 'rows/s', value: sqlite },
+  )
+  progress(`baselines: publish ${Math.round(publish)}/s, consume ${Math.round(consume)}/s, SQLite ${Math.round(sqlite)}/s`)
+
+  rows.push(...(await closeDay(world, sizes.accounts, sizes.connections)))
+  rows.push(...(await pipeline(world, sizes.tasks, sizes.connections, publishConsume)))
+  rows.push(...(await reassign(world, sizes.tasks, sizes.reassigns, sizes.tasks / publish + sizes.tasks / consume)))
+  rows.push(...(await httpReads(world, sizes.httpSeconds, sizes.connections)))
+  rows.push(...(await replay(world, 'billing', consume, memory)))
+  rows.push(...(await replay(world, 'analytics', consume, memory)))
+  rows.push(...memory.rows(RSS_LIMIT_MB))
+} catch (error) {
+  failure = error as Error
+} finally {
+  await world.stop()
+}
+
+const judged = rows.map(judge)
+process.stdout.write(`\n${table(judged)}\n\n`)
+const file = writeResults(join(root, '.bench'), {
+  started_at: startedAt.toISOString(),
+  finished_at: new Date().toISOString(),
+  ok: failure === undefined,
+  ...(failure ? { error: failure.message } : {}),
+  sizes,
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory_mb: Math.round(totalmem() / 2 ** 20),
+    load_average_at_end: loadavg(),
+    node: process.version,
+    nats_server: natsVersion(),
+  },
+  rows: judged,
+})
+progress(`results in ${file} and .bench/latest.json`)
+if (failure) {
+  process.stderr.write(`benchmark failed: ${failure.stack ?? failure.message}\n`)
+  process.exit(1)
+}
+
+function natsVersion(): string {
+  try {
+    return execFileSync('nats-server', ['--version'], { encoding: 'utf8' }).trim()
+  } catch {
+    return 'unknown'
+  }
+}
