@@ -27,8 +27,13 @@ let billing: RunningWorker<DB>
 const tokens: Record<string, string> = {}
 const ids: Record<string, string> = {}
 
+// Every reading of the clock is a new millisecond, so a row and its event stamped by two
+// readings cannot pass for one moment (the rebuild below compares them).
+let tick = Date.now()
+const clock = { now: () => new Date(tick++), newId: randomUUID }
+
 async function start() {
-  billing = await runWorker(definition(), { ATES_NATS_URL: nats.url, ATES_DATA_DIR: dir.path, ATES_BILLING_PORT: '0', ATES_AUTH_URL: issuer.url }, {
+  billing = await runWorker(definition(clock), { ATES_NATS_URL: nats.url, ATES_DATA_DIR: dir.path, ATES_BILLING_PORT: '0', ATES_AUTH_URL: issuer.url }, {
     log: silentLogger,
     consumer: { backoffMs: () => 30 },
   })

@@ -98,8 +98,10 @@ export class Ledger {
       management_earnings: managementEarnings(dayEntries),
       accounts_negative: this.store.prepare('SELECT count(*) FROM balances WHERE balance < 0').pluck().get() as number,
     }
-    this.markClosed(summary, this.ctx.now().toISOString(), next)
-    this.ctx.outbox.emit('billing.day_closed', summary, { eventId: ids.closed(day) })
+    // One moment for the row and the event: a rebuild takes closed_at from the event.
+    const at = this.ctx.now()
+    this.markClosed(summary, at.toISOString(), next)
+    this.ctx.outbox.emit('billing.day_closed', summary, { eventId: ids.closed(day), time: at })
     return { closed: day }
   }
 

@@ -12,6 +12,8 @@ import type { Store } from './store.ts'
 export type EmitOptions = {
   /** A deterministic id makes a replayed decision produce the same event. */
   eventId?: string
+  /** The moment the change was made, when the caller also stored it (else now). */
+  time?: Date
 }
 
 export class Outbox {
@@ -31,7 +33,7 @@ export class Outbox {
       name,
       data,
       eventId: options.eventId ?? this.newId(),
-      time: this.now(),
+      time: options.time ?? this.now(),
       producer: this.producer,
     })
     this.store
