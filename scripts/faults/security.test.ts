@@ -107,12 +107,17 @@ describe('security', () => {
       assert.equal(refused.status, 403, path)
       assert.equal(refused.body.error.code, 'forbidden')
     }
-    const page = (token: string) =>
-      fetch(`${system.urls.billing}/?account=${cast.otherPopug.id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text())
-    assert.ok((await page(cast.admin.token)).includes(secret), 'the control: an admin sees the other account and its task')
-    const own = await page(cast.popug.token)
-    assert.ok(!own.includes(secret) && !own.includes(task), 'the popug sees its own account instead')
-    assert.match(own, /My account/)
+    const page = async (token: string) => {
+      const response = await fetch(`${system.urls.billing}/?account=${cast.otherPopug.id}`, { headers: { authorization: `Bearer ${token}` } })
+      return { status: response.status, html: await response.text() }
+    }
+    const control = await page(cast.admin.token)
+    assert.equal(control.status, 200)
+    assert.ok(control.html.includes(secret), 'the control: an admin sees the other account and its task')
+    const refused = await page(cast.popug.token)
+    assert.equal(refused.status, 403, 'the page refuses, as the API does')
+    assert.ok(!refused.html.includes(secret) && !refused.html.includes(task), 'and shows nothing of the other account')
+    assert.match(refused.html, /not for your role/)
     tally.security(4)
   })
 
