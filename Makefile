@@ -24,11 +24,8 @@ help:
 	@echo "make seed        demo accounts and tasks through the HTTP API (stack running)"
 	@echo "make bench [BENCH_SCALE=quick|small|full]   baselines and every scenario, a table and .bench/latest.json"
 
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
-
-install: node_modules/.installed
+install:
+	@scripts/ensure-install.sh
 
 nats-server:
 	@scripts/ensure-nats-server.sh

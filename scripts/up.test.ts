@@ -46,7 +46,7 @@ test('make up starts everything with demo accounts, and Ctrl-C stops it all', as
   for (const w of WORKERS) env[`ATES_${w.toUpperCase()}_PORT`] = String(ports[w])
   const { ATES_NATS_URL: _ignored, ...inherited } = process.env
   // -o: a test never reinstalls the dependencies it runs on.
-  const make = spawn('make', ['--no-print-directory', '-o', 'node_modules/.installed', 'up'], { cwd: root, env: { ...inherited, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const make = spawn('make', ['--no-print-directory', 'up'], { cwd: root, env: { ...inherited, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   for (const stream of [make.stdout, make.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString()))
   // make waits for its recipe to finish, then ends on the SIGINT itself, as in a terminal.
