@@ -110,9 +110,21 @@ export async function startSystem(options: SystemOptions & { external?: External
     })
   }
 
-  // auth first: the others fetch its JWKS, and its first start creates the admin.
-  if (workers.includes('auth')) await start('auth')
-  await Promise.all(workers.filter((w) => w !== 'auth').map((w) => start(w)))
+  const stop = async () => {
+    await Promise.all([...running.keys()].map((w) => signal(w, 'SIGTERM')))
+    await nats?.stop()
+    data.remove()
+  }
+
+  try {
+    // auth first: the others fetch its JWKS, and its first start creates the admin.
+    if (workers.includes('auth')) await start('auth')
+    await Promise.all(workers.filter((w) => w !== 'auth').map((w) => start(w)))
+  } catch (error) {
+    // A worker that did not come up leaves no process of the system behind.
+    await stop()
+    throw error
+  }
 
   return {
     nats,
@@ -142,11 +154,7 @@ export async function startSystem(options: SystemOptions & { external?: External
         timeoutMs,
       )
     },
-    stop: async () => {
-      await Promise.all([...running.keys()].map((w) => signal(w, 'SIGTERM')))
-      await nats?.stop()
-      data.remove()
-    },
+    stop,
   }
 }
 
