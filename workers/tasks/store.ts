@@ -96,18 +96,36 @@ export function decodeCursor(text: string): Cursor | undefined {
   return match ? { before: Number(match[1]) } : undefined
 }
 
+// A list is one of eight shapes (which filters it has); each is built and compiled once and
+// then run as a prepared statement, instead of being built again on every read.
+const listQueries = new Map<string, string>()
+
+function listQuery(store: Store<DB>, filter: ListFilter): string {
+  const shape = `${filter.assignee ? 'a' : ''}${filter.status ? 's' : ''}${filter.cursor ? 'c' : ''}`
+  let sql = listQueries.get(shape)
+  if (sql === undefined) {
+    let query = store.db
+      .selectFrom('tasks')
+      .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
+      .select(['seq', 'task_id', 'title', 'jira_id', 'description', 'status', 'assignee_id', 'created_at', 'completed_at', 'accounts.name as assignee_name'])
+    // The order of these conditions is the order of listTasks' parameters.
+    if (filter.assignee) query = query.where('assignee_id', '=', filter.assignee)
+    if (filter.status) query = query.where('status', '=', filter.status)
+    if (filter.cursor) query = query.where('seq', '<', filter.cursor.before)
+    sql = query.orderBy('seq', 'desc').limit(filter.limit + 1).compile().sql
+    listQueries.set(shape, sql)
+  }
+  return sql
+}
+
 /** Newest first, a page at a time. */
 export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskView[]; next: Cursor | null } {
-  let query = store.db
-    .selectFrom('tasks')
-    .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
-    .select(['seq', 'task_id', 'title', 'jira_id', 'description', 'status', 'assignee_id', 'created_at', 'completed_at', 'accounts.name as assignee_name'])
-    .orderBy('seq', 'desc')
-    .limit(filter.limit + 1)
-  if (filter.assignee) query = query.where('assignee_id', '=', filter.assignee)
-  if (filter.status) query = query.where('status', '=', filter.status)
-  if (filter.cursor) query = query.where('seq', '<', filter.cursor.before)
-  const rows = store.all(query)
+  const parameters: Array<string | number> = []
+  if (filter.assignee) parameters.push(filter.assignee)
+  if (filter.status) parameters.push(filter.status)
+  if (filter.cursor) parameters.push(filter.cursor.before)
+  parameters.push(filter.limit + 1)
+  const rows = store.prepare(listQuery(store, filter)).all(...parameters) as Array<TaskView & { seq: number }>
   const page = rows.slice(0, filter.limit)
   const next = rows.length > filter.limit ? { before: page.at(-1)!.seq } : null
   return { tasks: page.map(({ seq: _seq, ...task }) => task), next }
