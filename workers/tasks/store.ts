@@ -152,9 +152,16 @@ type ListRow = [
   assignee_name: string | null,
 ]
 
-/** Every open task with its current assignee, oldest first: the input of a reassignment. */
-export function openTasks(store: Store<DB>): OpenTask[] {
-  return store.prepare("SELECT task_id, assignee_id FROM tasks WHERE status = 'open' ORDER BY seq").raw().all() as Array<[string, string]>
+/**
+ * Open tasks with their current assignee, oldest first, a page at a time: those after `afterSeq`.
+ * A reassignment reads them page by page, so 100k open tasks are never in memory at once.
+ */
+export function openTasksAfter(store: Store<DB>, afterSeq: number, limit: number): { tasks: OpenTask[]; last: number | undefined } {
+  const rows = store
+    .prepare("SELECT task_id, assignee_id, seq FROM tasks WHERE status = 'open' AND seq > ? ORDER BY seq LIMIT ?")
+    .raw(true)
+    .all(afterSeq, limit) as Array<[task_id: string, assignee_id: string, seq: number]>
+  return { tasks: rows.map(([taskId, assignee]) => [taskId, assignee] as const), last: rows.at(-1)?.[2] }
 }
 
 export function countOpen(store: Store<DB>): number {
