@@ -5,13 +5,14 @@ TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.
 # The fault suite: whole systems under attack, one file at a time (each runs six processes).
 FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up test test-faults typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
+.PHONY: help up build test test-faults typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
 
 help:
 	@echo "make up          start NATS and every worker (Ctrl-C stops all)"
+	@echo "make build       compile the workers into .build/ (make up, cluster, replay and bench do it first)"
 	@echo "make test        install what is needed and run every test (the fault suite included)"
 	@echo "make test-faults only the fault suite: crashes, broker outages, duplicates, DLQ, security matrix"
 	@echo "make contracts   regenerate JSON Schema and AsyncAPI files from contracts/"
@@ -35,6 +36,9 @@ chromium:
 
 up: install nats-server
 	@$(RUN) scripts/up.ts
+
+build: install
+	@$(RUN) scripts/build.ts
 
 typecheck: install
 	npx tsc --noEmit

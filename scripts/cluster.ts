@@ -58,6 +58,7 @@ async function run(): Promise<void> {
     else startNode(requested).catch((error: Error) => stack.say(`node ${requested}: ${error.message}`))
   })
   try {
+    await stack.build()
     await Promise.all(NODES.map(startNode))
     const servers = clientUrls(ports)
     await provisionWhenReady(servers, { user: 'ops', pass: passwords.ops }, 3)

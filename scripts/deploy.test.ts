@@ -11,6 +11,7 @@ import { loadConfig, WORKERS } from '../workers/runtime/config.ts'
 import { connectNats, manager, STREAMS } from '../workers/runtime/nats.ts'
 import { startNats } from '../workers/runtime/testing/nats-server.ts'
 import { generatePasswords, NATS_USERS, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
+import { builtEntrypoint } from './lib/build.ts'
 import { entrypoint, root } from './lib/stack.ts'
 
 const run = promisify(execFile)
@@ -123,13 +124,17 @@ describe('deploy/ follows the make targets', () => {
     }
   })
 
-  test("the image runs `make up`'s entrypoints and holds every file they import", () => {
+  test("the image builds and runs `make up`'s entrypoints and holds every file they import", () => {
     const cmd = /^CMD \[(.*)\]$/m.exec(dockerfile)?.[1] ?? ''
-    const pattern = /workers\/\$\{WORKER[^}]*\}\/main\.ts/.exec(cmd)?.[0]
-    assert.ok(pattern, `CMD runs workers/$WORKER/main.ts: ${cmd}`)
-    const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/(\S*)$/gm)].map((m) => m[1]!)
+    const pattern = /\.build\/workers\/\$\{WORKER[^}]*\}\/main\.js/.exec(cmd)?.[0]
+    assert.ok(pattern, `CMD runs .build/workers/$WORKER/main.js: ${cmd}`)
+    assert.match(cmd, /exec node \.build/, 'plain node runs the compiled worker, without the tsx loader')
+    const copied = [...dockerfile.matchAll(/^COPY (.+) \.\/(\S*)$/gm)].flatMap((m) => m[1]!.split(' '))
+    assert.ok(copied.includes('tsconfig.build.json'), 'the build configuration is copied')
+    const build = dockerfile.search(/^RUN npx tsc -b tsconfig\.build\.json$/m)
+    assert.ok(build > dockerfile.lastIndexOf('\nCOPY '), 'the workers are built after every source is copied')
     for (const worker of WORKERS) {
-      assert.equal(pattern.replace(/\$\{WORKER[^}]*\}/, worker), entrypoint(worker))
+      assert.equal(pattern.replace(/\$\{WORKER[^}]*\}/, worker), builtEntrypoint(worker))
       for (const file of importGraph(entrypoint(worker))) {
         assert.ok(copied.some((dir) => file === dir || file.startsWith(`${dir}/`)), `${file} (imported by ${worker}) is copied into the image`)
       }
@@ -137,9 +142,9 @@ describe('deploy/ follows the make targets', () => {
     for (const file of importGraph('scripts/provision.ts')) {
       assert.ok(copied.some((dir) => file.startsWith(`${dir}/`)), `${file} (provisioning) is copied into the image`)
     }
-    // tsx runs the sources and is a dev dependency: the image may not leave dev dependencies out.
+    // tsc builds the workers and tsx runs the provisioning, both dev dependencies: the image keeps them.
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
-    assert.ok(pkg.devDependencies.tsx)
+    assert.ok(pkg.devDependencies.tsx && pkg.devDependencies.typescript)
     assert.match(dockerfile, /^RUN npm ci(?!.*(--omit=dev|--production))/m)
   })
 })

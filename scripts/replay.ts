@@ -11,7 +11,8 @@ import { connectNats, manager, STREAMS, type StreamName } from '../workers/runti
 import { operatorCredentials, passwordsFile } from './lib/nats-users.ts'
 import { prettyLine } from './lib/pretty-log.ts'
 import { compareDatabases, NOT_REBUILDABLE } from './lib/replay.ts'
-import { entrypoint, root } from './lib/stack.ts'
+import { builtEntrypoint, buildWorkers } from './lib/build.ts'
+import { root } from './lib/stack.ts'
 
 const config = loadConfig()
 const fail = (message: string): never => {
@@ -24,6 +25,8 @@ const refusal = NOT_REBUILDABLE[name]
 if (refusal) fail(`${name} cannot be replayed: ${refusal}. Workers that can: ${WORKERS.filter((w) => !NOT_REBUILDABLE[w]).join(', ')}`)
 const url = config.publicUrls[name]
 if (await fetch(`${url}/healthz`).then(() => true, () => false)) fail(`${name} is running at ${url}: stop it first`)
+// Built before anything is set aside: a build that fails leaves the database where it was.
+await buildWorkers().catch((error: Error) => fail(error.message))
 const file = join(config.dataDir, `${name}.sqlite`)
 const previous = join(config.dataDir, `${name}.before-replay.sqlite`)
 const SQLITE_SUFFIXES = ['', '-wal', '-shm']
@@ -53,7 +56,7 @@ console.log(`${hadFile ? `set ${file} aside as ${previous}` : `no ${file} yet`};
 
 const started = Date.now()
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1)
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, entrypoint(name))], {
+const child = spawn(process.execPath, [join(root, builtEntrypoint(name))], {
   env: { ...process.env, ...(ops.user ? { ATES_NATS_USER: name, ATES_NATS_PASS: passwordOf(name) } : {}), ATES_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'pipe'],
 })

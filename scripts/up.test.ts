@@ -1,6 +1,6 @@
-// `make up` as a terminal runs it: NATS and every worker start with their own users, the demo
-// accounts can log in, the URLs and credentials are printed, and Ctrl-C (SIGINT to the whole
-// process group) leaves nothing running.
+// `make up` as a terminal runs it: the workers built and run compiled, NATS and every worker
+// start with their own users, the demo accounts can log in, the URLs and credentials are
+// printed, and Ctrl-C (SIGINT to the whole process group) leaves nothing running.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -58,7 +58,14 @@ test('make up starts everything with demo accounts, and Ctrl-C stops it all', as
     for (const account of DEMO_ACCOUNTS) assert.ok(output.includes(`${account.email} / ${account.beak}`), account.email)
     const popug = DEMO_ACCOUNTS.find((a) => a.role === 'popug')!
     assert.ok(await login(`http://localhost:${ports.auth}`, popug.email, popug.beak))
-    assert.ok(processesOf(dir.path).length >= 1 + WORKERS.length, 'nats-server and every worker run')
+    const running = processesOf(dir.path)
+    assert.ok(running.length >= 1 + WORKERS.length, 'nats-server and every worker run')
+    for (const w of WORKERS) {
+      // Compiled, on plain node: the tsx loader alone would cost each worker tens of MB.
+      const worker = running.filter((p) => p.includes(`.build/workers/${w}/main.js`))
+      assert.equal(worker.length, 1, `${w} runs from .build/: ${running.join('; ')}`)
+      assert.doesNotMatch(worker[0]!, /tsx/)
+    }
   } finally {
     process.kill(-make.pid!, 'SIGINT')
   }

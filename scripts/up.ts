@@ -11,6 +11,7 @@ const config = loadConfig()
 const stack = new Stack()
 
 try {
+  await stack.build()
   let passwords: Passwords | undefined
   const servers = config.natsServers
   if (!process.env.ATES_NATS_URL) {

@@ -2,6 +2,7 @@
 // fixture), accounts published to ACCOUNTS the way auth's outbox publishes them, and a token
 // issuer whose JWKS the workers trust, so each of 10k accounts can call the APIs as itself.
 import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { makeEnvelope } from '../../contracts/envelope.ts'
@@ -9,6 +10,8 @@ import type { Role } from '../../workers/runtime/auth.ts'
 import { connectNats, manager, type StreamName } from '../../workers/runtime/nats.ts'
 import { api, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { startTestIssuer, type TestIssuer } from '../../workers/runtime/testing/tokens.ts'
+import { builtEntrypoint, buildWorkers } from '../lib/build.ts'
+import { root } from '../lib/stack.ts'
 import { progress } from './report.ts'
 
 export type World = {
@@ -26,8 +29,11 @@ export type World = {
 }
 
 export async function startWorld(popugCount: number, nodeArgs: string[] = []): Promise<World> {
+  // The workers are measured as they run in production: compiled, on plain node.
+  await buildWorkers()
   const issuer = await startTestIssuer()
   const system = await startSystem({
+    entrypoint: (worker) => join(root, builtEntrypoint(worker)),
     // The schedule is left out of the way: a run that crosses midnight closes only on request.
     env: { ATES_AUTH_URL: issuer.url, ATES_CLOSE_CRON: '0 0 1 1 *' },
     nodeArgs,

@@ -7,11 +7,12 @@ import { createInterface } from 'node:readline'
 import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
 import { connectNats, ensureStreams, manager } from '../../workers/runtime/nats.ts'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
+import { builtEntrypoint, buildWorkers } from './build.ts'
 import { color, prettyLine } from './pretty-log.ts'
 import type { Passwords } from './nats-users.ts'
 
 export const root = new URL('../../', import.meta.url).pathname
-/** What runs a worker, relative to the root: the same file in deploy/Dockerfile's CMD. */
+/** A worker's source, relative to the root; it runs compiled (builtEntrypoint, deploy/Dockerfile's CMD). */
 export const entrypoint = (name: WorkerName) => `workers/${name}/main.ts`
 const PREFIX_COLORS: Record<string, string> = { auth: '32', tasks: '34', billing: '33', close: '31', analytics: '36' }
 
@@ -76,8 +77,14 @@ export class Stack {
     return proc
   }
 
+  /** Compiles the workers (only what changed since the last build); call it before startWorker. */
+  async build(): Promise<void> {
+    this.say('building the workers into .build/ (tsc, only what changed)')
+    await buildWorkers()
+  }
+
   startWorker(name: WorkerName, env: Record<string, string>): void {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, entrypoint(name))], {
+    const proc = spawn(process.execPath, [join(root, builtEntrypoint(name))], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     })

@@ -8,7 +8,7 @@ import type { Static, TSchema } from 'typebox'
 import { Compile, type Validator } from 'typebox/compile'
 import { describeErrors } from '../../contracts/envelope.ts'
 import type { Logger } from './log.ts'
-import type { Metrics } from './metrics.ts'
+import type { Metrics, Series } from './metrics.ts'
 
 export class HttpError extends Error {
   constructor(
@@ -60,10 +60,13 @@ function codeOf(status: number): string {
 
 /** Refuses bodies over the limit with 413 before they are read whole. */
 export function limitBody(maxBytes = 64 * 1024): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: maxBytes,
     onError: (c) => c.json(errorBody('payload_too_large', `request body is over ${maxBytes} bytes`), 413),
   })
+  // A GET or HEAD request has no body to read (the server drops one sent anyway), and asking
+  // for it builds a whole fetch Request, which cost a read as much as the rest of the request.
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next))
 }
 
 const validators = new WeakMap<TSchema, Validator>()
@@ -102,12 +105,21 @@ export async function jsonBody<S extends TSchema>(c: Context, schema: S): Promis
 export function requestMetrics(metrics: Metrics): MiddlewareHandler {
   const requests = metrics.counter('ates_http_requests_total', 'HTTP requests by method, route and status')
   const seconds = metrics.counter('ates_http_request_seconds_total', 'Time spent answering HTTP requests')
+  // The series of a route are found by a plain string, not by building their label text again.
+  const series = new Map<string, { requests: Series; seconds: Series }>()
   return async (c, next) => {
     const started = performance.now()
     await next()
-    const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) }
-    requests.inc(labels)
-    seconds.inc({ route: c.req.routePath }, (performance.now() - started) / 1000)
+    const { method, routePath: route } = c.req
+    const status = c.res.status
+    const key = `${method} ${status} ${route}`
+    let counted = series.get(key)
+    if (!counted) {
+      counted = { requests: requests.series({ method, route, status: String(status) }), seconds: seconds.series({ route }) }
+      series.set(key, counted)
+    }
+    counted.requests.inc()
+    counted.seconds.inc((performance.now() - started) / 1000)
   }
 }
 

@@ -23,7 +23,14 @@ class Metric {
   set(labels: Labels, value: number): void {
     this.values.set(key(labels), value)
   }
+  /** One series of this metric, its labels rendered once: for counting on a hot path. */
+  series(labels: Labels): Series {
+    const k = key(labels)
+    return { inc: (by = 1) => this.values.set(k, (this.values.get(k) ?? 0) + by) }
+  }
 }
+
+export type Series = { inc(by?: number): void }
 
 export class Metrics {
   private readonly metrics = new Map<string, Metric>()

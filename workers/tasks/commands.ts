@@ -2,7 +2,7 @@
 // outbox in the same transaction as the change they report.
 import type { WorkerContext } from '../runtime/worker.ts'
 import { type CreateTask, decideComplete, decideCreate, decideReassign, isRefusal, type Random, type Refusal } from './domain.ts'
-import { type DB, eligibleIds, findTask, openTasks, type TaskView } from './store.ts'
+import { type DB, eligibleIds, findTask, openTasksAfter, type TaskView } from './store.ts'
 
 export type Ctx = WorkerContext<DB>
 
@@ -23,14 +23,31 @@ export function createTask(ctx: Ctx, random: Random, creator: string, command: C
   })
 }
 
-/** Every open task gets a fresh draw: one read, one prepared update per task, one transaction. */
+/** Open tasks read per page of a reassignment: enough to keep the loop cheap, few enough to keep memory flat. */
+const REASSIGN_PAGE = 1000
+
+/**
+ * Every open task gets a fresh draw, in one transaction: a crash before the commit leaves every
+ * task with its old assignee and no event, so pressing again is all it takes (nothing half done
+ * to resume). Open tasks are read a page at a time, after the last one drawn.
+ */
 export function reassignAll(ctx: Ctx, random: Random): { reassigned: number } | Refusal {
   return ctx.store.tx(() => {
     const update = ctx.store.prepare('UPDATE tasks SET assignee_id = ? WHERE task_id = ?')
-    return decideReassign(openTasks(ctx.store), { eligible: eligibleIds(ctx.store), random, now: ctx.now().toISOString() }, (assigned) => {
-      update.run(assigned.assignee_id, assigned.task_id)
-      ctx.outbox.emit('tasks.assigned', assigned)
-    })
+    const given = { eligible: eligibleIds(ctx.store), random, now: ctx.now().toISOString() }
+    let reassigned = 0
+    for (let after = 0; ; ) {
+      const page = openTasksAfter(ctx.store, after, REASSIGN_PAGE)
+      const decision = decideReassign(page.tasks, given, (assigned) => {
+        update.run(assigned.assignee_id, assigned.task_id)
+        ctx.outbox.emit('tasks.assigned', assigned)
+      })
+      // Nobody eligible is refused on the first page, before anything changed.
+      if (isRefusal(decision)) return decision
+      reassigned += decision.reassigned
+      if (page.last === undefined || page.tasks.length < REASSIGN_PAGE) return { reassigned }
+      after = page.last
+    }
   })
 }
 

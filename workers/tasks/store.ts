@@ -96,26 +96,72 @@ export function decodeCursor(text: string): Cursor | undefined {
   return match ? { before: Number(match[1]) } : undefined
 }
 
-/** Newest first, a page at a time. */
-export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskView[]; next: Cursor | null } {
-  let query = store.db
-    .selectFrom('tasks')
-    .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
-    .select(['seq', 'task_id', 'title', 'jira_id', 'description', 'status', 'assignee_id', 'created_at', 'completed_at', 'accounts.name as assignee_name'])
-    .orderBy('seq', 'desc')
-    .limit(filter.limit + 1)
-  if (filter.assignee) query = query.where('assignee_id', '=', filter.assignee)
-  if (filter.status) query = query.where('status', '=', filter.status)
-  if (filter.cursor) query = query.where('seq', '<', filter.cursor.before)
-  const rows = store.all(query)
-  const page = rows.slice(0, filter.limit)
-  const next = rows.length > filter.limit ? { before: page.at(-1)!.seq } : null
-  return { tasks: page.map(({ seq: _seq, ...task }) => task), next }
+// A list is one of eight shapes (which filters it has); each is built and compiled once and
+// then run as a prepared statement, instead of being built again on every read.
+const listQueries = new Map<string, string>()
+
+function listQuery(store: Store<DB>, filter: ListFilter): string {
+  const shape = `${filter.assignee ? 'a' : ''}${filter.status ? 's' : ''}${filter.cursor ? 'c' : ''}`
+  let sql = listQueries.get(shape)
+  if (sql === undefined) {
+    let query = store.db
+      .selectFrom('tasks')
+      .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
+      .select(['seq', 'task_id', 'title', 'jira_id', 'description', 'status', 'assignee_id', 'created_at', 'completed_at', 'accounts.name as assignee_name'])
+    // The order of these conditions is the order of listTasks' parameters; the select list's is ListRow's.
+    if (filter.assignee) query = query.where('assignee_id', '=', filter.assignee)
+    if (filter.status) query = query.where('status', '=', filter.status)
+    if (filter.cursor) query = query.where('seq', '<', filter.cursor.before)
+    sql = query.orderBy('seq', 'desc').limit(filter.limit + 1).compile().sql
+    listQueries.set(shape, sql)
+  }
+  return sql
 }
 
-/** Every open task with its current assignee, oldest first: the input of a reassignment. */
-export function openTasks(store: Store<DB>): OpenTask[] {
-  return store.prepare("SELECT task_id, assignee_id FROM tasks WHERE status = 'open' ORDER BY seq").raw().all() as Array<[string, string]>
+/** Newest first, a page at a time. */
+export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskView[]; next: Cursor | null } {
+  const parameters: Array<string | number> = []
+  if (filter.assignee) parameters.push(filter.assignee)
+  if (filter.status) parameters.push(filter.status)
+  if (filter.cursor) parameters.push(filter.cursor.before)
+  parameters.push(filter.limit + 1)
+  // Rows as arrays, each made into a view by one literal: objects with the seq taken out by a
+  // rest pattern cost a read more than its query.
+  const rows = store.prepare(listQuery(store, filter)).raw(true).all(...parameters) as ListRow[]
+  const count = Math.min(rows.length, filter.limit)
+  const tasks = new Array<TaskView>(count)
+  for (let i = 0; i < count; i++) {
+    const [, task_id, title, jira_id, description, status, assignee_id, created_at, completed_at, assignee_name] = rows[i]!
+    tasks[i] = { task_id, title, jira_id, description, status, assignee_id, created_at, completed_at, assignee_name }
+  }
+  const next = rows.length > filter.limit ? { before: rows[count - 1]![0] } : null
+  return { tasks, next }
+}
+
+/** A row of listQuery, in the order of its select list. */
+type ListRow = [
+  seq: number,
+  task_id: string,
+  title: string,
+  jira_id: string | null,
+  description: string,
+  status: TaskRow['status'],
+  assignee_id: string,
+  created_at: string,
+  completed_at: string | null,
+  assignee_name: string | null,
+]
+
+/**
+ * Open tasks with their current assignee, oldest first, a page at a time: those after `afterSeq`.
+ * A reassignment reads them page by page, so 100k open tasks are never in memory at once.
+ */
+export function openTasksAfter(store: Store<DB>, afterSeq: number, limit: number): { tasks: OpenTask[]; last: number | undefined } {
+  const rows = store
+    .prepare("SELECT task_id, assignee_id, seq FROM tasks WHERE status = 'open' AND seq > ? ORDER BY seq LIMIT ?")
+    .raw(true)
+    .all(afterSeq, limit) as Array<[task_id: string, assignee_id: string, seq: number]>
+  return { tasks: rows.map(([taskId, assignee]) => [taskId, assignee] as const), last: rows.at(-1)?.[2] }
 }
 
 export function countOpen(store: Store<DB>): number {

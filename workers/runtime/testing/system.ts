@@ -18,6 +18,11 @@ export type SystemOptions = {
   logs?: boolean
   /** Extra node arguments for every worker (e.g. --cpu-prof when profiling). */
   nodeArgs?: string[]
+  /**
+   * The file each worker runs: by default its source through tsx (never stale); a benchmark
+   * gives the compiled .js (scripts/lib/build.ts), which plain node runs as production does.
+   */
+  entrypoint?: (worker: WorkerName) => string
 }
 
 /** NATS run by the test itself (a cluster): no server is started, and none is stopped. */
@@ -79,7 +84,9 @@ export async function startSystem(options: SystemOptions & { external?: External
 
   const start = async (worker: WorkerName, timeoutMs = 30_000) => {
     const user = options.external?.users?.[worker]
-    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', `${root}workers/${worker}/main.ts`], {
+    const file = options.entrypoint?.(worker) ?? `${root}workers/${worker}/main.ts`
+    const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : []
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, file], {
       env: { ...process.env, ...env, ...(user ? { ATES_NATS_USER: user.user, ATES_NATS_PASS: user.pass } : {}) },
       stdio: ['ignore', options.logs ? 'inherit' : 'ignore', 'inherit'],
     })
