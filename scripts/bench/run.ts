@@ -22,7 +22,8 @@ const sizes = sizesFrom()
 const startedAt = new Date()
 progress(`aTES benchmark, scale ${sizes.scale}: ${JSON.stringify({ ...sizes, only: [...sizes.only] })}`)
 
-const world = await startWorld(sizes.accounts)
+// BENCH_NODE_ARGS: node arguments for every worker, e.g. to profile them with --cpu-prof.
+const world = await startWorld(sizes.accounts, process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])
 // Ctrl-C leaves no worker or nats-server behind.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
