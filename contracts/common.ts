@@ -1,4 +1,6 @@
 import Type from 'typebox'
+// Registers the cheaper uuid and date-time checks before any schema using them is compiled.
+import './formats.ts'
 
 // Shared building blocks of the event and HTTP contracts.
 

@@ -86,6 +86,7 @@ export type Decoded =
   | { ok: false; reason: string; eventId?: string }
 
 const headerValidator = Compile(EnvelopeHeader)
+const utf8 = new TextDecoder()
 
 /**
  * Reads an incoming message: JSON, envelope, subject agreement, the data schema of its
@@ -94,7 +95,7 @@ const headerValidator = Compile(EnvelopeHeader)
 export function decodeEvent(subject: string, payload: string | Uint8Array): Decoded {
   let raw: unknown
   try {
-    raw = JSON.parse(typeof payload === 'string' ? payload : new TextDecoder().decode(payload))
+    raw = JSON.parse(typeof payload === 'string' ? payload : utf8.decode(payload))
   } catch (error) {
     return { ok: false, reason: `invalid JSON: ${(error as Error).message}` }
   }

@@ -38,7 +38,7 @@ test('outbox and consumer lose and double nothing while the stream leader dies a
   const producerStore = openStore<unknown>(join(dir.path, 'auth.sqlite'), [])
   const authNc = await cluster.connect('auth')
   const outbox = new Outbox(producerStore, 'auth', () => new Date(), randomUUID)
-  const relay = new OutboxRelay({ store: producerStore, js: jetstream(authNc), log: silentLogger, publishTimeoutMs: 2000 })
+  const relay = new OutboxRelay({ store: producerStore, nc: authNc, log: silentLogger, publishTimeoutMs: 2000 })
   outbox.onEmit = () => relay.kick()
   relay.start()
 

@@ -1,16 +1,18 @@
 // Reassigning every open task (POST /api/tasks/reassign as a manager), timed until billing has
 // applied one fee per open task and every consumer caught up; against the time to publish and
 // then consume as many raw events. Each round adds 2 events per task to the streams.
+import { type CpuSeconds, cpuSeconds, cpuSpent } from './cpu.ts'
 import type { Row } from './report.ts'
 import { progress } from './report.ts'
 import { call, check, checkAgreement, stored, until, type World } from './world.ts'
 
 export async function reassign(world: World, open: number, rounds: number, rawSeconds: number): Promise<Row[]> {
   const applied = () => stored(world.jsm, 'BILLING', 'billing.transaction_applied.>')
-  const samples: Array<{ seconds: number; response_seconds: number }> = []
+  const samples: Array<{ seconds: number; response_seconds: number; cpu_seconds: CpuSeconds }> = []
   for (let round = 1; round <= rounds; round++) {
     const before = await applied()
     progress(`reassign ${round}/${rounds}: ${open.toLocaleString('en-US')} open tasks`)
+    const cpuBefore = cpuSeconds(world.system)
     const started = performance.now()
     const { reassigned } = await call<{ reassigned: number }>(`${world.system.urls.tasks}/api/tasks/reassign`, world.manager, { method: 'POST' })
     const responded = (performance.now() - started) / 1000
@@ -18,9 +20,10 @@ export async function reassign(world: World, open: number, rounds: number, rawSe
     await until('fees applied', applied, before + open)
     await world.system.settled(20 * 60_000)
     const seconds = (performance.now() - started) / 1000
+    const cpu = cpuSpent(cpuBefore, cpuSeconds(world.system))
     await checkAgreement(world)
-    samples.push({ seconds, response_seconds: responded })
-    progress(`reassign ${round}/${rounds}: ${seconds.toFixed(1)} s (the request answered after ${responded.toFixed(1)} s)`)
+    samples.push({ seconds, response_seconds: responded, cpu_seconds: cpu })
+    progress(`reassign ${round}/${rounds}: ${seconds.toFixed(1)} s (the request answered after ${responded.toFixed(1)} s), CPU seconds ${JSON.stringify(cpu)}`)
   }
   const median = [...samples].sort((a, b) => a.seconds - b.seconds)[Math.floor(samples.length / 2)]!
   return [

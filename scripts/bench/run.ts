@@ -20,9 +20,10 @@ const RSS_LIMIT_MB = 200
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const sizes = sizesFrom()
 const startedAt = new Date()
-progress(`aTES benchmark, scale ${sizes.scale}: ${JSON.stringify(sizes)}`)
+progress(`aTES benchmark, scale ${sizes.scale}: ${JSON.stringify({ ...sizes, only: [...sizes.only] })}`)
 
-const world = await startWorld(sizes.accounts)
+// BENCH_NODE_ARGS: node arguments for every worker, e.g. to profile them with --cpu-prof.
+const world = await startWorld(sizes.accounts, process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])
 // Ctrl-C leaves no worker or nats-server behind.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -48,12 +49,14 @@ try {
   )
   progress(`baselines: publish ${Math.round(publish)}/s, consume ${Math.round(consume)}/s, SQLite ${Math.round(sqlite)}/s`)
 
-  rows.push(...(await closeDay(world, sizes.accounts, sizes.connections)))
-  rows.push(...(await pipeline(world, sizes.tasks, sizes.connections, publishConsume)))
-  rows.push(...(await reassign(world, sizes.tasks, sizes.reassigns, sizes.tasks / publish + sizes.tasks / consume)))
-  rows.push(...(await httpReads(world, sizes.httpSeconds, sizes.connections)))
-  rows.push(...(await replay(world, 'billing', consume, memory)))
-  rows.push(...(await replay(world, 'analytics', consume, memory)))
+  if (sizes.only.has('close')) rows.push(...(await closeDay(world, sizes.accounts, sizes.connections)))
+  if (sizes.only.has('pipeline')) rows.push(...(await pipeline(world, sizes.tasks, sizes.connections, publishConsume)))
+  if (sizes.only.has('reassign')) rows.push(...(await reassign(world, sizes.tasks, sizes.reassigns, sizes.tasks / publish + sizes.tasks / consume)))
+  if (sizes.only.has('http')) rows.push(...(await httpReads(world, sizes.httpSeconds, sizes.connections)))
+  if (sizes.only.has('replay')) {
+    rows.push(...(await replay(world, 'billing', consume, memory)))
+    rows.push(...(await replay(world, 'analytics', consume, memory)))
+  }
   rows.push(...memory.rows(RSS_LIMIT_MB))
 } catch (error) {
   failure = error as Error
@@ -68,7 +71,7 @@ const file = writeResults(join(root, '.bench'), {
   finished_at: new Date().toISOString(),
   ok: failure === undefined,
   ...(failure ? { error: failure.message } : {}),
-  sizes,
+  sizes: { ...sizes, only: [...sizes.only] },
   machine: {
     cpus: cpus().length,
     cpu: cpus()[0]?.model,

@@ -1,5 +1,8 @@
 // How big a benchmark run is: BENCH_SCALE=quick|small|full (default full, the sizes of the
-// issue), each size overridable on its own.
+// issue), each size overridable on its own; BENCH_ONLY=pipeline,replay runs only those scenarios.
+export const SCENARIOS = ['close', 'pipeline', 'reassign', 'http', 'replay'] as const
+export type Scenario = (typeof SCENARIOS)[number]
+
 export type Sizes = {
   scale: 'quick' | 'small' | 'full'
   /** Popug accounts; the day close pays every one that ends the day positive. */
@@ -14,9 +17,11 @@ export type Sizes = {
   httpSeconds: number
   /** Concurrent connections of the HTTP load generator. */
   connections: number
+  /** The scenarios to run, in their fixed order (the baselines always run). */
+  only: ReadonlySet<Scenario>
 }
 
-const PRESETS: Record<Sizes['scale'], Omit<Sizes, 'scale'>> = {
+const PRESETS: Record<Sizes['scale'], Omit<Sizes, 'scale' | 'only'>> = {
   quick: { accounts: 200, tasks: 2_000, reassigns: 1, rawEvents: 10_000, httpSeconds: 2, connections: 16 },
   small: { accounts: 2_000, tasks: 20_000, reassigns: 1, rawEvents: 50_000, httpSeconds: 5, connections: 16 },
   full: { accounts: 10_000, tasks: 100_000, reassigns: 3, rawEvents: 100_000, httpSeconds: 10, connections: 16 },
@@ -42,5 +47,14 @@ export function sizesFrom(env: NodeJS.ProcessEnv = process.env): Sizes {
     rawEvents: whole(env, 'BENCH_RAW_EVENTS', preset.rawEvents),
     httpSeconds: whole(env, 'BENCH_HTTP_SECONDS', preset.httpSeconds),
     connections: whole(env, 'BENCH_CONNECTIONS', preset.connections),
+    only: scenarios(env.BENCH_ONLY),
   }
+}
+
+function scenarios(raw: string | undefined): ReadonlySet<Scenario> {
+  if (raw === undefined || raw.trim() === '') return new Set(SCENARIOS)
+  const names = raw.split(',').map((s) => s.trim())
+  const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n))
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY takes ${SCENARIOS.join(', ')}; got "${unknown.join(', ')}"`)
+  return new Set(names as Scenario[])
 }

@@ -38,7 +38,8 @@ export async function startWorld(popugCount: number, nodeArgs: string[] = []): P
     env: { ATES_AUTH_URL: issuer.url, ATES_CLOSE_CRON: '0 0 1 1 *' },
     nodeArgs,
   })
-  const nc = await connectNats({ servers: [system.nats.url], name: 'bench' })
+  // The raw baselines publish as the issue measured them: with the client's default async traces.
+  const nc = await connectNats({ servers: [system.nats.url], name: 'bench', asyncTraces: true })
   const js = jetstream(nc)
   const jsm = await manager(nc)
   const adminId = randomUUID()

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { silentLogger } from './log.ts'
+import { createLogger, silentLogger } from './log.ts'
 import { connectNats, ensureStreams, manager } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { openStore, type Store } from './store.ts'
@@ -66,7 +66,7 @@ describe('transactional outbox', () => {
     first.close() // the process dies here: committed, never published
 
     const reopened = openStore<unknown>(file, [])
-    const relay = new OutboxRelay({ store: reopened, js, log: silentLogger })
+    const relay = new OutboxRelay({ store: reopened, nc, log: silentLogger })
     relay.start()
     await relay.flushed()
     await relay.stop()
@@ -75,6 +75,32 @@ describe('transactional outbox', () => {
     assert.ok(stored.every((m) => m.headers?.get('Nats-Msg-Id') === JSON.parse(m.data).event_id))
     assert.equal(new Outbox(reopened, 'auth', () => new Date(), () => '').pending(), 0)
     reopened.close()
+  })
+
+  test('while no stream takes the subject, events wait in the outbox; once one does, they are relayed in order', async () => {
+    const store = openStore<unknown>(join(dir.path, 'no-stream.sqlite'), [])
+    const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
+    const lines: string[] = []
+    // A PubAck timeout far beyond the test: only the server's answer can end a window.
+    const log = createLogger({}, { level: 'warn', write: (line) => lines.push(line) })
+    const relay = new OutboxRelay({ store, nc, log, publishTimeoutMs: 600_000, pollMs: 20 })
+    await jsm.streams.delete('ACCOUNTS')
+    try {
+      const ids: string[] = []
+      for (let i = 0; i < 30; i += 1) store.tx(() => ids.push(outbox.emit('accounts.created', account(i)).event_id))
+      relay.start()
+      // The server answers each publish with "no responders": the relay keeps them and backs off.
+      await waitFor(() => lines.some((l) => l.includes('no responders')), 'the relay to see no stream take the subject')
+      assert.equal(outbox.pending(), 30)
+      await ensureStreams(jsm, 1, ['ACCOUNTS'])
+      await waitFor(() => outbox.pending() === 0, 'the outbox relayed once the stream exists', 30_000)
+      const stored = await readStream(js, jsm, 'ACCOUNTS')
+      assert.deepEqual(stored.map((m) => JSON.parse(m.data).event_id), ids)
+    } finally {
+      await relay.stop()
+      await ensureStreams(jsm, 1, ['ACCOUNTS'])
+      store.close()
+    }
   })
 
   test('SIGKILL at random points: every committed event reaches the stream exactly once, in order', async (t) => {

@@ -2,11 +2,12 @@
 // relayed to JetStream in order, with Nats-Msg-Id = event_id, until the broker acked
 // them. A crash anywhere leaves them in the table; a republish is deduplicated by the
 // stream (within its window) and by every consumer's inbox (always).
-import type { JetStreamClient } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/nats-core'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import { type Envelope, makeEnvelope, type Producer } from '../../contracts/envelope.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
+import { WindowPublisher } from './publisher.ts'
 import type { Store } from './store.ts'
 
 export type EmitOptions = {
@@ -52,7 +53,7 @@ type Row = { seq: number; event_id: string; subject: string; payload: string }
 
 export type RelayOptions = {
   store: Store<unknown>
-  js: JetStreamClient
+  nc: NatsConnection
   log: Logger
   metrics?: Metrics
   batchSize?: number
@@ -123,36 +124,34 @@ export class OutboxRelay {
     const { store, log } = this.options
     const select = store.prepare('SELECT seq, event_id, subject, payload FROM outbox ORDER BY seq LIMIT ?')
     const remove = store.prepare('DELETE FROM outbox WHERE seq <= ?')
+    const publisher = new WindowPublisher(this.options.nc, this.publishTimeoutMs)
     let failures = 0
-    while (this.running) {
-      this.kicked = false
-      const rows = select.all(this.batchSize) as Row[]
-      if (rows.length === 0) {
-        await this.sleep(this.pollMs)
-        continue
+    try {
+      while (this.running) {
+        this.kicked = false
+        const rows = select.all(this.batchSize) as Row[]
+        if (rows.length === 0) {
+          await this.sleep(this.pollMs)
+          continue
+        }
+        // Publishes are pipelined on one connection, so the stream stores them in order;
+        // the acks are collected together.
+        const { acked: relayed, failure } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
+        if (relayed > 0) {
+          remove.run(rows[relayed - 1]!.seq)
+          this.published?.inc({}, relayed)
+        }
+        if (failure !== undefined) {
+          failures += 1
+          const delay = Math.min(100 * 2 ** failures, 5000)
+          log.warn('outbox relay: publish failed, will retry', { error: failure, retry_ms: delay, relayed })
+          await this.sleep(delay, false)
+        } else {
+          failures = 0
+        }
       }
-      // Publishes are pipelined on one connection, so the stream stores them in order;
-      // the acks are collected together.
-      const results = await Promise.allSettled(
-        rows.map((row) =>
-          this.options.js.publish(row.subject, row.payload, { msgID: row.event_id, timeout: this.publishTimeoutMs }),
-        ),
-      )
-      const firstFailure = results.findIndex((r) => r.status === 'rejected')
-      const relayed = firstFailure === -1 ? rows.length : firstFailure
-      if (relayed > 0) {
-        remove.run(rows[relayed - 1]!.seq)
-        this.published?.inc({}, relayed)
-      }
-      if (firstFailure !== -1) {
-        failures += 1
-        const reason = (results[firstFailure] as PromiseRejectedResult).reason
-        const delay = Math.min(100 * 2 ** failures, 5000)
-        log.warn('outbox relay: publish failed, will retry', { error: String(reason), retry_ms: delay, relayed })
-        await this.sleep(delay, false)
-      } else {
-        failures = 0
-      }
+    } finally {
+      publisher.close()
     }
   }
 

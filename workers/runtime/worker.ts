@@ -87,7 +87,7 @@ export async function runWorker<DB>(
   await ensureStreams(jsm, config.streamReplicas)
   const js = jetstream(nc)
   const outbox = new Outbox(store as Store<unknown>, name, definition.clock.now, definition.clock.newId)
-  const relay = new OutboxRelay({ store: store as Store<unknown>, js, log, metrics })
+  const relay = new OutboxRelay({ store: store as Store<unknown>, nc, log, metrics })
   outbox.onEmit = () => relay.kick()
   const ctx: WorkerContext<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, nc, js, jsm }
 

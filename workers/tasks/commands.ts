@@ -6,8 +6,9 @@ import { type DB, eligibleIds, findTask, openTasksAfter, type TaskView } from '.
 
 export type Ctx = WorkerContext<DB>
 
-export function createTask(ctx: Ctx, random: Random, creator: string, command: CreateTask): TaskView | Refusal {
-  return ctx.store.tx(() => {
+/** Resolves once committed; tasks created at the same moment share one commit. */
+export function createTask(ctx: Ctx, random: Random, creator: string, command: CreateTask): Promise<TaskView | Refusal> {
+  return ctx.store.txGrouped((): TaskView | Refusal => {
     const decision = decideCreate(command, { eligible: eligibleIds(ctx.store), random, taskId: ctx.newId(), now: ctx.now().toISOString() })
     if (isRefusal(decision)) return decision
     const { created, assigned } = decision

@@ -34,7 +34,7 @@ export function apiRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
   api.use('*', authenticate(authOptions(ctx.config, 'tasks')))
 
   api.post('/tasks', async (c) => {
-    const result = createTask(ctx, random, c.get('caller').id, await jsonBody(c, CreateTaskBody))
+    const result = await createTask(ctx, random, c.get('caller').id, await jsonBody(c, CreateTaskBody))
     if (isRefusal(result)) throw refusal(result)
     return c.json(result, 201)
   })

@@ -63,7 +63,7 @@ export function pageRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
     const form = await c.req.parseBody()
     const title = field(form, 'title') ?? ''
     if (title.length > 300) return c.redirect(back('The title is too long.', true), 303)
-    const result = createTask(ctx, random, c.get('caller').id, {
+    const result = await createTask(ctx, random, c.get('caller').id, {
       title,
       jira_id: field(form, 'jira_id') || null,
       description: field(form, 'description') ?? '',

@@ -72,14 +72,14 @@ export function accountsChanged(store: Store<DB>): void {
   eligibleCache.delete(store)
 }
 
+/** One task with its assignee's name. Every created task is read back through it: one prepared statement. */
 export function findTask(store: Store<DB>, id: string): TaskView | undefined {
-  return store.first(
-    store.db
-      .selectFrom('tasks')
-      .leftJoin('accounts', 'accounts.account_id', 'tasks.assignee_id')
-      .select(['task_id', 'title', 'jira_id', 'description', 'status', 'assignee_id', 'created_at', 'completed_at', 'accounts.name as assignee_name'])
-      .where('task_id', '=', id),
-  )
+  return store
+    .prepare(
+      `SELECT t.task_id, t.title, t.jira_id, t.description, t.status, t.assignee_id, t.created_at, t.completed_at, a.name AS assignee_name
+       FROM tasks t LEFT JOIN accounts a ON a.account_id = t.assignee_id WHERE t.task_id = ?`,
+    )
+    .get(id) as TaskView | undefined
 }
 
 export type ListFilter = { assignee?: string; status?: 'open' | 'completed'; limit: number; cursor?: Cursor }

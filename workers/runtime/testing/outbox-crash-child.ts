@@ -1,7 +1,6 @@
 // A process that commits numbered events to its outbox while the relay publishes them;
 // the outbox test SIGKILLs it at random moments and starts it again on the same file.
 // Usage: outbox-crash-child.ts <nats-url> <db-file> <total>
-import { jetstream } from '@nats-io/jetstream'
 import { silentLogger } from '../log.ts'
 import { connectNats } from '../nats.ts'
 import { Outbox, OutboxRelay } from '../outbox.ts'
@@ -20,9 +19,8 @@ const store = openStore<DB>(dbFile!, [
   { name: '001_counter', up: 'CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);' },
 ])
 const nc = await connectNats({ servers: [natsUrl!], name: 'outbox-crash-child' })
-const js = jetstream(nc)
 const outbox = new Outbox(store as Store<unknown>, 'auth', () => new Date(), () => 'unused')
-const relay = new OutboxRelay({ store: store as Store<unknown>, js, log: silentLogger, batchSize: 50, pollMs: 5 })
+const relay = new OutboxRelay({ store: store as Store<unknown>, nc, log: silentLogger, batchSize: 50, pollMs: 5 })
 outbox.onEmit = () => relay.kick()
 relay.start()
 process.stdout.write('ready\n')
