@@ -38,8 +38,8 @@ export async function startWorld(popugCount: number, nodeArgs: string[] = []): P
     env: { ATES_AUTH_URL: issuer.url, ATES_CLOSE_CRON: '0 0 1 1 *' },
     nodeArgs,
   })
-  // The raw baselines publish as the issue measured them: with the client's default async traces.
-  const nc = await connectNats({ servers: [system.nats.url], name: 'bench', asyncTraces: true })
+  // The raw baselines connect as the workers do (no async traces), so neither side is handicapped.
+  const nc = await connectNats({ servers: [system.nats.url], name: 'bench' })
   const js = jetstream(nc)
   const jsm = await manager(nc)
   const adminId = randomUUID()
