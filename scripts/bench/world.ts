@@ -10,7 +10,7 @@ import type { Role } from '../../workers/runtime/auth.ts'
 import { connectNats, manager, type StreamName } from '../../workers/runtime/nats.ts'
 import { api, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { startTestIssuer, type TestIssuer } from '../../workers/runtime/testing/tokens.ts'
-import { builtEntrypoint, buildWorkers } from '../lib/build.ts'
+import { builtEntrypoint, buildWorkers, WORKER_NODE_ARGS } from '../lib/build.ts'
 import { root } from '../lib/stack.ts'
 import { progress } from './report.ts'
 
@@ -36,7 +36,7 @@ export async function startWorld(popugCount: number, nodeArgs: string[] = []): P
     entrypoint: (worker) => join(root, builtEntrypoint(worker)),
     // The schedule is left out of the way: a run that crosses midnight closes only on request.
     env: { ATES_AUTH_URL: issuer.url, ATES_CLOSE_CRON: '0 0 1 1 *' },
-    nodeArgs,
+    nodeArgs: [...WORKER_NODE_ARGS, ...nodeArgs],
   })
   // The raw baselines connect as the workers do (no async traces), so neither side is handicapped.
   const nc = await connectNats({ servers: [system.nats.url], name: 'bench' })

@@ -21,6 +21,14 @@ const STALE_LOCK_MS = 5 * 60_000
 export const builtEntrypoint = (name: WorkerName) => `.build/workers/${name}/main.js`
 
 /**
+ * Node's arguments for a worker in production (deploy/Dockerfile's CMD too). A worker's live
+ * heap stays near 25 MB, but under load V8 lets the old generation fill with promoted garbage
+ * up to its own default limit before a full collection: tasks reached 330 MB of RSS creating
+ * 100k tasks. A cap of 128 MB makes it collect sooner, at no measurable cost in throughput.
+ */
+export const WORKER_NODE_ARGS = ['--max-old-space-size=128'] as const
+
+/**
  * Compiles contracts/ and workers/ into .build/ (type errors fail it). tsc's build mode trusts
  * its record of what it emitted, so a worker missing a file it imports is built again in full.
  * One build at a time: two at once (tests starting `make up` and `make replay` together) would

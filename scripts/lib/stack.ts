@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline'
 import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
 import { connectNats, ensureStreams, manager } from '../../workers/runtime/nats.ts'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
-import { builtEntrypoint, buildWorkers } from './build.ts'
+import { builtEntrypoint, buildWorkers, WORKER_NODE_ARGS } from './build.ts'
 import { color, prettyLine } from './pretty-log.ts'
 import type { Passwords } from './nats-users.ts'
 
@@ -84,7 +84,7 @@ export class Stack {
   }
 
   startWorker(name: WorkerName, env: Record<string, string>): void {
-    const proc = spawn(process.execPath, [join(root, builtEntrypoint(name))], {
+    const proc = spawn(process.execPath, [...WORKER_NODE_ARGS, join(root, builtEntrypoint(name))], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     })
