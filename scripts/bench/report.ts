@@ -27,7 +27,8 @@ export function progress(message: string): void {
 }
 
 export function judge(row: Row): Judged {
-  const ratio = row.baseline ? row.value / row.baseline.value : null
+  // A baseline of zero (a p99 under the load generator's 1 ms resolution) gives no ratio.
+  const ratio = row.baseline && row.baseline.value > 0 ? row.value / row.baseline.value : null
   let met: boolean | null = null
   if (row.target?.kind === 'min_ratio') met = ratio !== null && ratio >= row.target.limit
   if (row.target?.kind === 'max_ratio') met = ratio !== null && ratio <= row.target.limit
