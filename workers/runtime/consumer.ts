@@ -127,6 +127,10 @@ export class EventConsumer {
           this.wake = resolve
         })
         this.wake = undefined
+        // Woken by the first message of a socket read: the reads already waiting behind it are
+        // parsed before the event loop's check phase, so a consumer far behind takes them into
+        // this batch and commits once for all of them, not once per read.
+        if (!this.stopping) await new Promise((resolve) => setImmediate(resolve))
         continue
       }
       const batch = this.queue.splice(0, this.batchSize)
