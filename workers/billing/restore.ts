@@ -6,13 +6,17 @@ import { readToEnd } from '../runtime/replay.ts'
 import { dayIn } from '../runtime/views/format.ts'
 import { nextDay } from './domain.ts'
 import type { Ctx, Ledger } from './ledger.ts'
-import { isEmpty, openDay } from './store.ts'
+import { entryIndexes, isEmpty, openDay } from './store.ts'
 
 export async function prepare(ctx: Ctx, ledger: Ledger): Promise<void> {
   if (isEmpty(ctx.store)) {
+    ctx.store.exec('DROP INDEX IF EXISTS entries_account_day; DROP INDEX IF EXISTS entries_day')
     const restored = await restoreFromStream(ctx, ledger)
     if (restored > 0) ctx.log.info('restored billing decisions from the BILLING stream', { events: restored })
   }
+  // Built in one pass after a restore; also after one that was cut short, whose next start
+  // finds a ledger that is not empty and restores nothing.
+  for (const index of entryIndexes) ctx.store.exec(index)
   ctx.store.tx(() => {
     if (openDay(ctx.store)) return
     const first = ctx.store.prepare('SELECT min(business_day) FROM entries').pluck().get() as string | null
