@@ -178,30 +178,43 @@ export class EventConsumer {
     await Promise.all(deadLetters)
   }
 
-  /** What needs no handler: undecodable, unhandled and already seen events. */
-  private triage(d: DecodeResult, hasSeen: (id: string) => unknown): Outcome | ((e: Envelope) => HandlerResult) {
+  /** What needs no handler: undecodable and unhandled events. */
+  private triage(d: DecodeResult): Outcome | ((e: Envelope) => HandlerResult) {
     if (!d.ok) return { kind: 'dead', reason: d.reason, eventId: d.eventId }
     const handler = this.options.handlers[d.event.event_name] as ((e: Envelope) => HandlerResult) | undefined
     if (!handler) return { kind: 'ignored' }
-    if (hasSeen(d.event.event_id)) return { kind: 'duplicate' }
     return handler
+  }
+
+  /**
+   * Records the event in the inbox; false when it was there already (a duplicate). One statement
+   * finds and records it. It runs before the handler, in the same transaction or savepoint, so a
+   * handler that fails rolls the record back with its own effects.
+   */
+  private remembers(store: Store<unknown>): (eventId: string) => boolean {
+    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?) ON CONFLICT DO NOTHING')
+    const consumer = this.options.durable
+    return (eventId) => remember.run(eventId, consumer).changes === 1
   }
 
   /** The batch in one transaction without savepoints; undefined when a handler did not apply. */
   private applyAll(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: Map<JsMsg, Outcome>): Map<JsMsg, Outcome> | undefined {
     const { store } = this.options
-    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
-    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+    const remember = this.remembers(store)
     try {
       return store.tx(() => {
         const outcomes = new Map<JsMsg, Outcome>()
         for (const { msg, decoded: d } of decoded) {
-          const handler = this.triage(d, (id) => hasSeen.get(id))
+          const handler = this.triage(d)
           if (typeof handler !== 'function') {
             outcomes.set(msg, handler)
             continue
           }
           const event = (d as { event: Envelope }).event
+          if (!remember(event.event_id)) {
+            outcomes.set(msg, { kind: 'duplicate' })
+            continue
+          }
           try {
             const result = handler(event)
             if (result && 'retry' in result) throw new RetryLater(result.retry)
@@ -209,7 +222,6 @@ export class EventConsumer {
             failed.set(msg, this.failure(msg, event, error))
             throw error
           }
-          remember.run(event.event_id, this.options.durable)
           outcomes.set(msg, { kind: 'applied' })
         }
         return outcomes
@@ -229,8 +241,7 @@ export class EventConsumer {
   /** The batch in one transaction, each event in its own savepoint with its inbox record. */
   private applyEach(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: ReadonlyMap<JsMsg, Outcome>): Map<JsMsg, Outcome> {
     const { store } = this.options
-    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
-    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+    const remember = this.remembers(store)
     return store.tx(() => {
       const outcomes = new Map<JsMsg, Outcome>()
       for (const { msg, decoded: d } of decoded) {
@@ -239,19 +250,20 @@ export class EventConsumer {
           outcomes.set(msg, known)
           continue
         }
-        const handler = this.triage(d, (id) => hasSeen.get(id))
+        const handler = this.triage(d)
         if (typeof handler !== 'function') {
           outcomes.set(msg, handler)
           continue
         }
         const event = (d as { event: Envelope }).event
         try {
-          store.tx(() => {
+          const fresh = store.tx(() => {
+            if (!remember(event.event_id)) return false
             const result = handler(event)
             if (result && 'retry' in result) throw new RetryLater(result.retry)
-            remember.run(event.event_id, this.options.durable)
+            return true
           })
-          outcomes.set(msg, { kind: 'applied' })
+          outcomes.set(msg, fresh ? { kind: 'applied' } : { kind: 'duplicate' })
         } catch (error) {
           outcomes.set(msg, this.failure(msg, event, error))
         }
