@@ -69,7 +69,9 @@ export class EventConsumer {
 
   constructor(private readonly options: ConsumerOptions) {
     this.maxDeliver = options.maxDeliver ?? 10
-    this.batchSize = options.batchSize ?? 500
+    // A commit writes each page its batch changed; a consumer catching up commits less often
+    // with bigger batches, and pages shared by several events of a batch are written once.
+    this.batchSize = options.batchSize ?? 1000
     this.backoffMs = options.backoffMs ?? defaultBackoff
     this.log = options.log.child({ consumer: options.durable })
     this.counters = {
@@ -89,7 +91,8 @@ export class EventConsumer {
     })
     this.consumer = await js.consumers.get(stream, durable)
     this.messages = await this.consumer.consume({
-      max_messages: Math.min(this.batchSize * 2, 1000),
+      // A batch being handled and the next one arriving, within max_ack_pending (2000).
+      max_messages: Math.min(this.batchSize * 2, 2000),
       callback: (msg) => {
         this.queue.push(msg)
         this.wake?.()
