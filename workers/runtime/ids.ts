@@ -1,15 +1,32 @@
 import { createHash, randomFillSync } from 'node:crypto'
 
 /**
- * A name-based UUID (version 5, RFC 9562): the same namespace and name always give the
- * same id. A decision replayed from the streams then produces the same event id, which
- * the stream and every inbox recognise as already seen.
+ * A name-based UUID: the same namespace and name always give the same id. A decision replayed
+ * from the streams then produces the same event id, which the stream and every inbox recognise
+ * as already seen. Named after a time-ordered id (version 7, or 8 made by this function), it
+ * keeps that id's 48 bits of milliseconds ahead of 74 bits of the SHA-1 (version 8, RFC 9562's
+ * custom layout), so ids derived from new events sort by time as theirs do; any other name gives
+ * version 5, as every id derived before. Either way the id depends on the name alone.
  */
 export function deterministicId(namespace: string, name: string): string {
   const hash = createHash('sha1').update(`${namespace}\u0000${name}`).digest()
-  hash[6] = (hash[6]! & 0x0f) | 0x50
+  const millis = timeOf(name)
+  if (millis === undefined) {
+    hash[6] = (hash[6]! & 0x0f) | 0x50
+  } else {
+    hash.write(millis, 0, 6, 'hex')
+    hash[6] = (hash[6]! & 0x0f) | 0x80
+  }
   hash[8] = (hash[8]! & 0x3f) | 0x80
   return formatted(hash)
+}
+
+/** The 12 hex digits of milliseconds a version 7 or 8 UUID starts with; undefined for anything else. */
+function timeOf(name: string): string | undefined {
+  if (name.length !== 36 || name[8] !== '-' || name[13] !== '-' || name[18] !== '-' || name[23] !== '-') return undefined
+  if (name[14] !== '7' && name[14] !== '8') return undefined
+  const millis = name.slice(0, 8) + name.slice(9, 13)
+  return /^[0-9a-fA-F]{12}$/.test(millis) ? millis : undefined
 }
 
 function formatted(bytes: Buffer): string {
