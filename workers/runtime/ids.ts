@@ -34,6 +34,9 @@ function formatted(bytes: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
+const entropy = Buffer.alloc(16 * 1024)
+let drawn = entropy.length
+
 /**
  * A new random id that sorts by the millisecond it was made in (version 7, RFC 9562): 48 bits
  * of Unix time in ms, then 74 random bits. Every index keyed by such ids (tasks, the inboxes of
@@ -42,7 +45,14 @@ function formatted(bytes: Buffer): string {
  * writes and what a checkpoint copies again.
  */
 export function timeOrderedId(now: number = Date.now()): string {
-  const bytes = randomFillSync(Buffer.alloc(16))
+  // Random bytes drawn for many ids at once, as randomUUID does: a draw per id cost 5 µs.
+  if (drawn >= entropy.length) {
+    randomFillSync(entropy)
+    drawn = 0
+  }
+  const bytes = Buffer.allocUnsafe(16)
+  entropy.copy(bytes, 0, drawn, drawn + 16)
+  drawn += 16
   bytes.writeUIntBE(now, 0, 6)
   bytes[6] = (bytes[6]! & 0x0f) | 0x70
   bytes[8] = (bytes[8]! & 0x3f) | 0x80
