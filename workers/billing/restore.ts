@@ -38,6 +38,9 @@ async function restoreFromStream(ctx: Ctx, ledger: Ledger): Promise<number> {
   const balance = store.prepare('INSERT INTO balances (account_id, balance) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance')
   return readToEnd(ctx.js, ctx.jsm, 'BILLING', (events) =>
     store.tx(() => {
+      // An account's balance is the balance_after of its last entry: written once per batch
+      // (with the account), not once per entry.
+      const balances = new Map<string, number>()
       for (const event of events) {
         switch (event.event_name) {
           case 'billing.task_priced': {
@@ -47,8 +50,7 @@ async function restoreFromStream(ctx: Ctx, ledger: Ledger): Promise<number> {
           }
           case 'billing.transaction_applied': {
             const d = event.data as { account_id: string; balance_after: number }
-            account.run(d.account_id)
-            if (entry.run(event.data).changes === 1) balance.run(d.account_id, d.balance_after)
+            if (entry.run(event.data).changes === 1) balances.set(d.account_id, d.balance_after)
             break
           }
           case 'billing.day_closed': {
@@ -59,6 +61,10 @@ async function restoreFromStream(ctx: Ctx, ledger: Ledger): Promise<number> {
           default:
             break
         }
+      }
+      for (const [accountId, after] of balances) {
+        account.run(accountId)
+        balance.run(accountId, after)
       }
     }),
   )
