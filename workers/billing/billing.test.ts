@@ -182,6 +182,8 @@ test('rebuilt from an empty database, billing has identical prices, balances and
       entries: s.prepare('SELECT transaction_id, account_id, kind, debit, credit, task_id, business_day, balance_after, applied_at FROM entries ORDER BY transaction_id').all(),
       balances: s.prepare('SELECT * FROM balances ORDER BY account_id').all(),
       days: s.prepare('SELECT * FROM days ORDER BY business_day').all(),
+      // The restore drops the ledger's read indexes while it loads and builds them again.
+      indexes: s.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' ORDER BY name").all(),
     }
   }
   await settled()

@@ -6,13 +6,17 @@ import { readToEnd } from '../runtime/replay.ts'
 import { dayIn } from '../runtime/views/format.ts'
 import { nextDay } from './domain.ts'
 import type { Ctx, Ledger } from './ledger.ts'
-import { isEmpty, openDay } from './store.ts'
+import { entryIndexes, isEmpty, openDay } from './store.ts'
 
 export async function prepare(ctx: Ctx, ledger: Ledger): Promise<void> {
   if (isEmpty(ctx.store)) {
+    ctx.store.exec('DROP INDEX IF EXISTS entries_account_day; DROP INDEX IF EXISTS entries_day')
     const restored = await restoreFromStream(ctx, ledger)
     if (restored > 0) ctx.log.info('restored billing decisions from the BILLING stream', { events: restored })
   }
+  // Built in one pass after a restore; also after one that was cut short, whose next start
+  // finds a ledger that is not empty and restores nothing.
+  for (const index of entryIndexes) ctx.store.exec(index)
   ctx.store.tx(() => {
     if (openDay(ctx.store)) return
     const first = ctx.store.prepare('SELECT min(business_day) FROM entries').pluck().get() as string | null
@@ -34,6 +38,9 @@ async function restoreFromStream(ctx: Ctx, ledger: Ledger): Promise<number> {
   const balance = store.prepare('INSERT INTO balances (account_id, balance) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance')
   return readToEnd(ctx.js, ctx.jsm, 'BILLING', (events) =>
     store.tx(() => {
+      // An account's balance is the balance_after of its last entry: written once per batch
+      // (with the account), not once per entry.
+      const balances = new Map<string, number>()
       for (const event of events) {
         switch (event.event_name) {
           case 'billing.task_priced': {
@@ -43,8 +50,7 @@ async function restoreFromStream(ctx: Ctx, ledger: Ledger): Promise<number> {
           }
           case 'billing.transaction_applied': {
             const d = event.data as { account_id: string; balance_after: number }
-            account.run(d.account_id)
-            if (entry.run(event.data).changes === 1) balance.run(d.account_id, d.balance_after)
+            if (entry.run(event.data).changes === 1) balances.set(d.account_id, d.balance_after)
             break
           }
           case 'billing.day_closed': {
@@ -55,6 +61,10 @@ async function restoreFromStream(ctx: Ctx, ledger: Ledger): Promise<number> {
           default:
             break
         }
+      }
+      for (const [accountId, after] of balances) {
+        account.run(accountId)
+        balance.run(accountId, after)
       }
     }),
   )

@@ -30,6 +30,16 @@ export type DB = {
   }
 }
 
+/**
+ * The ledger's indexes for reading (an account's day, a day's kinds). A restore into an empty
+ * ledger drops them and builds them again once it is loaded: kept up to date row by row, each
+ * entry dirtied two more pages at random places, and a restore spent a third of its time on them.
+ */
+export const entryIndexes = [
+  'CREATE INDEX IF NOT EXISTS entries_account_day ON entries (account_id, business_day, seq)',
+  'CREATE INDEX IF NOT EXISTS entries_day ON entries (business_day, kind)',
+] as const
+
 export const migrations: Array<Migration<DB>> = [
   {
     name: 'billing_001',
@@ -53,8 +63,7 @@ export const migrations: Array<Migration<DB>> = [
         balance_after INTEGER NOT NULL,
         applied_at TEXT NOT NULL
       );
-      CREATE INDEX entries_account_day ON entries (account_id, business_day, seq);
-      CREATE INDEX entries_day ON entries (business_day, kind);
+      ${entryIndexes.join(';\n      ')};
       CREATE TABLE balances (account_id TEXT PRIMARY KEY, balance INTEGER NOT NULL);
       CREATE TABLE days (
         business_day TEXT PRIMARY KEY,

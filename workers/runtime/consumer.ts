@@ -69,7 +69,9 @@ export class EventConsumer {
 
   constructor(private readonly options: ConsumerOptions) {
     this.maxDeliver = options.maxDeliver ?? 10
-    this.batchSize = options.batchSize ?? 500
+    // A commit writes each page its batch changed; a consumer catching up commits less often
+    // with bigger batches, and pages shared by several events of a batch are written once.
+    this.batchSize = options.batchSize ?? 1000
     this.backoffMs = options.backoffMs ?? defaultBackoff
     this.log = options.log.child({ consumer: options.durable })
     this.counters = {
@@ -89,7 +91,8 @@ export class EventConsumer {
     })
     this.consumer = await js.consumers.get(stream, durable)
     this.messages = await this.consumer.consume({
-      max_messages: Math.min(this.batchSize * 2, 1000),
+      // A batch being handled and the next one arriving, within max_ack_pending (2000).
+      max_messages: Math.min(this.batchSize * 2, 2000),
       callback: (msg) => {
         this.queue.push(msg)
         this.wake?.()
@@ -127,6 +130,10 @@ export class EventConsumer {
           this.wake = resolve
         })
         this.wake = undefined
+        // Woken by the first message of a socket read: the reads already waiting behind it are
+        // parsed before the event loop's check phase, so a consumer far behind takes them into
+        // this batch and commits once for all of them, not once per read.
+        if (!this.stopping) await new Promise((resolve) => setImmediate(resolve))
         continue
       }
       const batch = this.queue.splice(0, this.batchSize)
@@ -174,30 +181,43 @@ export class EventConsumer {
     await Promise.all(deadLetters)
   }
 
-  /** What needs no handler: undecodable, unhandled and already seen events. */
-  private triage(d: DecodeResult, hasSeen: (id: string) => unknown): Outcome | ((e: Envelope) => HandlerResult) {
+  /** What needs no handler: undecodable and unhandled events. */
+  private triage(d: DecodeResult): Outcome | ((e: Envelope) => HandlerResult) {
     if (!d.ok) return { kind: 'dead', reason: d.reason, eventId: d.eventId }
     const handler = this.options.handlers[d.event.event_name] as ((e: Envelope) => HandlerResult) | undefined
     if (!handler) return { kind: 'ignored' }
-    if (hasSeen(d.event.event_id)) return { kind: 'duplicate' }
     return handler
+  }
+
+  /**
+   * Records the event in the inbox; false when it was there already (a duplicate). One statement
+   * finds and records it. It runs before the handler, in the same transaction or savepoint, so a
+   * handler that fails rolls the record back with its own effects.
+   */
+  private remembers(store: Store<unknown>): (eventId: string) => boolean {
+    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?) ON CONFLICT DO NOTHING')
+    const consumer = this.options.durable
+    return (eventId) => remember.run(eventId, consumer).changes === 1
   }
 
   /** The batch in one transaction without savepoints; undefined when a handler did not apply. */
   private applyAll(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: Map<JsMsg, Outcome>): Map<JsMsg, Outcome> | undefined {
     const { store } = this.options
-    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
-    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+    const remember = this.remembers(store)
     try {
       return store.tx(() => {
         const outcomes = new Map<JsMsg, Outcome>()
         for (const { msg, decoded: d } of decoded) {
-          const handler = this.triage(d, (id) => hasSeen.get(id))
+          const handler = this.triage(d)
           if (typeof handler !== 'function') {
             outcomes.set(msg, handler)
             continue
           }
           const event = (d as { event: Envelope }).event
+          if (!remember(event.event_id)) {
+            outcomes.set(msg, { kind: 'duplicate' })
+            continue
+          }
           try {
             const result = handler(event)
             if (result && 'retry' in result) throw new RetryLater(result.retry)
@@ -205,7 +225,6 @@ export class EventConsumer {
             failed.set(msg, this.failure(msg, event, error))
             throw error
           }
-          remember.run(event.event_id, this.options.durable)
           outcomes.set(msg, { kind: 'applied' })
         }
         return outcomes
@@ -225,8 +244,7 @@ export class EventConsumer {
   /** The batch in one transaction, each event in its own savepoint with its inbox record. */
   private applyEach(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: ReadonlyMap<JsMsg, Outcome>): Map<JsMsg, Outcome> {
     const { store } = this.options
-    const hasSeen = store.prepare('SELECT 1 FROM inbox WHERE event_id = ?').pluck()
-    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?)')
+    const remember = this.remembers(store)
     return store.tx(() => {
       const outcomes = new Map<JsMsg, Outcome>()
       for (const { msg, decoded: d } of decoded) {
@@ -235,19 +253,20 @@ export class EventConsumer {
           outcomes.set(msg, known)
           continue
         }
-        const handler = this.triage(d, (id) => hasSeen.get(id))
+        const handler = this.triage(d)
         if (typeof handler !== 'function') {
           outcomes.set(msg, handler)
           continue
         }
         const event = (d as { event: Envelope }).event
         try {
-          store.tx(() => {
+          const fresh = store.tx(() => {
+            if (!remember(event.event_id)) return false
             const result = handler(event)
             if (result && 'retry' in result) throw new RetryLater(result.retry)
-            remember.run(event.event_id, this.options.durable)
+            return true
           })
-          outcomes.set(msg, { kind: 'applied' })
+          outcomes.set(msg, fresh ? { kind: 'applied' } : { kind: 'duplicate' })
         } catch (error) {
           outcomes.set(msg, this.failure(msg, event, error))
         }

@@ -1,7 +1,8 @@
 // Worker tasks: create with random assignment, reassign all, complete (tasks.* events).
-import { randomInt, randomUUID } from 'node:crypto'
+import { randomInt } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
+import { timeOrderedId } from '../runtime/ids.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import { apiRoutes } from './http.ts'
 import type { Random } from './domain.ts'
@@ -12,7 +13,9 @@ import { type DB, migrations } from './store.ts'
 /** A uniform number in [0, 1) from the OS's strong source. */
 const strongRandom: Random = () => randomInt(2 ** 47) / 2 ** 47
 
-export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }, random: Random = strongRandom): WorkerDefinition<DB> {
+// Task and event ids sort by their time, so every index keyed by them (here, in billing and in
+// analytics) grows at one end; see timeOrderedId.
+export function definition(clock: Clock = { now: () => new Date(), newId: () => timeOrderedId() }, random: Random = strongRandom): WorkerDefinition<DB> {
   return {
     name: 'tasks',
     migrations,
