@@ -11,7 +11,7 @@ import { loadConfig, WORKERS } from '../workers/runtime/config.ts'
 import { connectNats, manager, STREAMS } from '../workers/runtime/nats.ts'
 import { startNats } from '../workers/runtime/testing/nats-server.ts'
 import { generatePasswords, NATS_USERS, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
-import { builtEntrypoint, WORKER_NODE_ARGS } from './lib/build.ts'
+import { builtEntrypoint, WORKER_ENV, WORKER_NODE_ARGS } from './lib/build.ts'
 import { entrypoint, root } from './lib/stack.ts'
 
 const run = promisify(execFile)
@@ -129,6 +129,9 @@ describe('deploy/ follows the make targets', () => {
     const pattern = /\.build\/workers\/\$\{WORKER[^}]*\}\/main\.js/.exec(cmd)?.[0]
     assert.ok(pattern, `CMD runs .build/workers/$WORKER/main.js: ${cmd}`)
     assert.ok(cmd.includes(`exec node ${WORKER_NODE_ARGS.join(' ')} .build/`), `plain node runs the compiled worker with the arguments make up gives it: ${cmd}`)
+    for (const [name, value] of Object.entries(WORKER_ENV)) {
+      assert.match(dockerfile, new RegExp(`^ENV ${name}=${value}$`, 'm'), `the image sets ${name} as make up does`)
+    }
     const copied = [...dockerfile.matchAll(/^COPY (.+) \.\/(\S*)$/gm)].flatMap((m) => m[1]!.split(' '))
     assert.ok(copied.includes('tsconfig.build.json'), 'the build configuration is copied')
     const build = dockerfile.search(/^RUN npx tsc -b tsconfig\.build\.json$/m)

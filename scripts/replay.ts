@@ -11,7 +11,7 @@ import { connectNats, manager, STREAMS, type StreamName } from '../workers/runti
 import { operatorCredentials, passwordsFile } from './lib/nats-users.ts'
 import { prettyLine } from './lib/pretty-log.ts'
 import { compareDatabases, NOT_REBUILDABLE } from './lib/replay.ts'
-import { builtEntrypoint, buildWorkers, WORKER_NODE_ARGS } from './lib/build.ts'
+import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from './lib/build.ts'
 import { root } from './lib/stack.ts'
 
 const config = loadConfig()
@@ -57,7 +57,7 @@ console.log(`${hadFile ? `set ${file} aside as ${previous}` : `no ${file} yet`};
 const started = Date.now()
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1)
 const child = spawn(process.execPath, [...WORKER_NODE_ARGS, join(root, builtEntrypoint(name))], {
-  env: { ...process.env, ...(ops.user ? { ATES_NATS_USER: name, ATES_NATS_PASS: passwordOf(name) } : {}), ATES_LOG_LEVEL: 'warn' },
+  env: { ...process.env, ...WORKER_ENV, ...(ops.user ? { ATES_NATS_USER: name, ATES_NATS_PASS: passwordOf(name) } : {}), ATES_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 for (const output of [child.stdout, child.stderr]) {

@@ -96,10 +96,10 @@ export function rawSqlite(dir: string, count: number, batch: number): number {
   return rate
 }
 
-/** A bare Hono app in its own process under the same load as the workers' routes. */
-export async function bareHono(seconds: number, connections?: number): Promise<LoadResult> {
+/** A bare Hono app in its own process under the same load as the workers' routes; given a JSON text, it answers that. */
+export async function bareHono(seconds: number, connections?: number, json?: string): Promise<LoadResult> {
   const script = fileURLToPath(new URL('./bare-hono.ts', import.meta.url))
-  const server = spawn(process.execPath, ['--import', 'tsx', script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const server = spawn(process.execPath, ['--import', 'tsx', script, '0', ...(json === undefined ? [] : [json])], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const port = await new Promise<number>((resolve, reject) => {
       server.stdout.on('data', (chunk: Buffer) => {

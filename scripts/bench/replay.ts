@@ -41,7 +41,8 @@ export async function replay(world: World, worker: Rebuilt, rawConsumeRate: numb
   let events = 0
   for (const [stream, filter] of READS[worker]) events += await stored(jsm, stream, filter)
   const before = await answers(world, worker)
-  memory.sample(worker)
+  // Its old process ends here: what it reached is kept under the last scenario it ran.
+  memory.sample(worker, 'before the replay')
   await system.stopWorker(worker)
   for (const stream of Object.keys(STREAMS) as StreamName[]) {
     for await (const consumer of jsm.consumers.list(stream)) {
@@ -59,7 +60,7 @@ export async function replay(world: World, worker: Rebuilt, rawConsumeRate: numb
   const seconds = (performance.now() - started) / 1000
   // The rebuilt worker is a new process: everything it spent, its start included.
   const cpu = cpuSeconds(system)[worker]
-  memory.sample(worker)
+  memory.sample(worker, `replay ${worker}`)
   const after = await answers(world, worker)
   check(JSON.stringify(after) === JSON.stringify(before), `${worker} answers the same after the rebuild`)
   progress(`replay ${worker}: ${seconds.toFixed(1)} s (${restored.toFixed(1)} s until it answered HTTP), ${cpu} CPU seconds`)

@@ -49,13 +49,20 @@ try {
   )
   progress(`baselines: publish ${Math.round(publish)}/s, consume ${Math.round(consume)}/s, SQLite ${Math.round(sqlite)}/s`)
 
+  memory.after('start and baselines')
   if (sizes.only.has('close')) rows.push(...(await closeDay(world, sizes.accounts, sizes.connections)))
+  memory.after('close')
   if (sizes.only.has('pipeline')) rows.push(...(await pipeline(world, sizes.tasks, sizes.connections, publishConsume)))
+  memory.after('pipeline')
   if (sizes.only.has('reassign')) rows.push(...(await reassign(world, sizes.tasks, sizes.reassigns, sizes.tasks / publish + sizes.tasks / consume)))
+  memory.after('reassign')
   if (sizes.only.has('http')) rows.push(...(await httpReads(world, sizes.httpSeconds, sizes.connections)))
+  memory.after('http')
   if (sizes.only.has('replay')) {
     rows.push(...(await replay(world, 'billing', consume, memory)))
+    memory.after('replay billing')
     rows.push(...(await replay(world, 'analytics', consume, memory)))
+    memory.after('replay analytics')
   }
   rows.push(...memory.rows(RSS_LIMIT_MB))
 } catch (error) {

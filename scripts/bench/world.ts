@@ -10,7 +10,7 @@ import type { Role } from '../../workers/runtime/auth.ts'
 import { connectNats, manager, type StreamName } from '../../workers/runtime/nats.ts'
 import { api, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { startTestIssuer, type TestIssuer } from '../../workers/runtime/testing/tokens.ts'
-import { builtEntrypoint, buildWorkers, WORKER_NODE_ARGS } from '../lib/build.ts'
+import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from '../lib/build.ts'
 import { root } from '../lib/stack.ts'
 import { progress } from './report.ts'
 
@@ -35,7 +35,7 @@ export async function startWorld(popugCount: number, nodeArgs: string[] = []): P
   const system = await startSystem({
     entrypoint: (worker) => join(root, builtEntrypoint(worker)),
     // The schedule is left out of the way: a run that crosses midnight closes only on request.
-    env: { ATES_AUTH_URL: issuer.url, ATES_CLOSE_CRON: '0 0 1 1 *' },
+    env: { ...WORKER_ENV, ATES_AUTH_URL: issuer.url, ATES_CLOSE_CRON: '0 0 1 1 *' },
     nodeArgs: [...WORKER_NODE_ARGS, ...nodeArgs],
   })
   // The raw baselines connect as the workers do (no async traces), so neither side is handicapped.

@@ -29,6 +29,14 @@ export const builtEntrypoint = (name: WorkerName) => `.build/workers/${name}/mai
 export const WORKER_NODE_ARGS = ['--max-old-space-size=128'] as const
 
 /**
+ * Environment every worker runs with in production (deploy/Dockerfile's ENV too). glibc gives
+ * each thread that allocates (V8's compiler and collector threads, libuv's pool) an arena of
+ * its own, up to eight per core, and memory freed in one stays resident: two arenas cut the
+ * peak RSS of tasks by 17 MB and of billing by 6 MB in `make bench`, at no cost in throughput.
+ */
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const
+
+/**
  * Compiles contracts/ and workers/ into .build/ (type errors fail it). tsc's build mode trusts
  * its record of what it emitted, so a worker missing a file it imports is built again in full.
  * One build at a time: two at once (tests starting `make up` and `make replay` together) would

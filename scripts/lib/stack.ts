@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline'
 import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
 import { connectNats, ensureStreams, manager } from '../../workers/runtime/nats.ts'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
-import { builtEntrypoint, buildWorkers, WORKER_NODE_ARGS } from './build.ts'
+import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from './build.ts'
 import { color, prettyLine } from './pretty-log.ts'
 import type { Passwords } from './nats-users.ts'
 
@@ -86,7 +86,7 @@ export class Stack {
   startWorker(name: WorkerName, env: Record<string, string>): void {
     const proc = spawn(process.execPath, [...WORKER_NODE_ARGS, join(root, builtEntrypoint(name))], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...WORKER_ENV, ...env },
     })
     this.children.push({ name, proc, nats: false })
     this.pipe(name, proc, (line) => prettyLine(line, this.colors))

@@ -116,8 +116,14 @@ export async function runWorker<DB>(
     for (const [consumer, lag] of entries) lagGauge.set({ consumer }, lag)
     return Object.fromEntries(entries)
   }
+  const memory = metrics.gauge('ates_process_memory_bytes', 'Memory of the process: rss (resident), heap_used and heap_total (JavaScript heap), external (buffers and native objects)')
   metrics.collect(() => {
-    metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size').set({}, process.memoryUsage().rss)
+    const usage = process.memoryUsage()
+    metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size').set({}, usage.rss)
+    memory.set({ kind: 'rss' }, usage.rss)
+    memory.set({ kind: 'heap_used' }, usage.heapUsed)
+    memory.set({ kind: 'heap_total' }, usage.heapTotal)
+    memory.set({ kind: 'external' }, usage.external)
   })
 
   const app = new Hono()
