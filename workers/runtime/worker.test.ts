@@ -121,5 +121,6 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     assert.match(text, /ates_consumer_events_total\{consumer="auth-test-accounts",outcome="applied"\} 1/)
     assert.match(text, /ates_outbox_published_total 1/)
     assert.match(text, /ates_process_resident_memory_bytes \d+/)
+    assert.match(text, /ates_process_memory_bytes\{kind="heap_used"\} \d+/)
   })
 })
