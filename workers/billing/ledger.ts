@@ -5,7 +5,7 @@ import type { Handlers } from '../runtime/consumer.ts'
 import { deterministicId } from '../runtime/ids.ts'
 import type { WorkerContext } from '../runtime/worker.ts'
 import { closeDecision, drawPrice, entryFor, type Entry, managementEarnings, payouts, type Price } from './domain.ts'
-import { balanceOf, type DB, openDay } from './store.ts'
+import { balanceOf, type DB, dayAmounts, openDay } from './store.ts'
 
 export type Ctx = WorkerContext<DB>
 export type Random = () => number
@@ -90,7 +90,7 @@ export class Ledger {
       this.apply({ transaction_id: transactionId, account_id: payout.account_id, kind: 'payout', debit: payout.amount, credit: 0, task_id: null, business_day: day })
       this.ctx.outbox.emit('billing.payout_made', { account_id: payout.account_id, business_day: day, amount: payout.amount, transaction_id: transactionId }, { eventId: ids.paid(transactionId) })
     }
-    const dayEntries = this.store.prepare("SELECT kind, debit, credit FROM entries WHERE business_day = ? AND kind != 'payout'").all(day) as Array<Pick<Entry, 'kind' | 'debit' | 'credit'>>
+    const dayEntries = dayAmounts(this.store, day)
     const summary = {
       business_day: day,
       accounts_paid: positive.length,

@@ -6,11 +6,11 @@ import { readToEnd } from '../runtime/replay.ts'
 import { dayIn } from '../runtime/views/format.ts'
 import { nextDay } from './domain.ts'
 import type { Ctx, Ledger } from './ledger.ts'
-import { entryIndexes, isEmpty, openDay } from './store.ts'
+import { dropEntryIndexes, entryIndexes, isEmpty, openDay } from './store.ts'
 
 export async function prepare(ctx: Ctx, ledger: Ledger): Promise<void> {
   if (isEmpty(ctx.store)) {
-    ctx.store.exec('DROP INDEX IF EXISTS entries_account_day; DROP INDEX IF EXISTS entries_day')
+    ctx.store.exec(dropEntryIndexes)
     const restored = await restoreFromStream(ctx, ledger)
     if (restored > 0) ctx.log.info('restored billing decisions from the BILLING stream', { events: restored })
   }
