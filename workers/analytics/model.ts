@@ -68,15 +68,12 @@ export function today(ctx: Ctx) {
 
 export type Expensive = { task_id: string; title: string | null; jira_id: string | null; reward: number; business_day: string } | null
 
+export const mostExpensiveSql = `SELECT c.task_id, t.title, t.jira_id, c.reward, c.business_day FROM completions c LEFT JOIN tasks t ON t.task_id = c.task_id
+  WHERE c.business_day BETWEEN ? AND ? ORDER BY c.reward DESC, c.applied_at, c.task_id LIMIT 1`
+
 /** The completed task with the highest reward in [from, to]; ties go to the earliest completion. */
 export function mostExpensive(ctx: Ctx, from: string, to: string): Expensive {
-  const row = ctx.store
-    .prepare(
-      `SELECT c.task_id, t.title, t.jira_id, c.reward, c.business_day FROM completions c LEFT JOIN tasks t ON t.task_id = c.task_id
-       WHERE c.business_day BETWEEN ? AND ? ORDER BY c.reward DESC, c.applied_at, c.task_id LIMIT 1`,
-    )
-    .get(from, to) as Expensive | undefined
-  return row ?? null
+  return (ctx.store.prepare(mostExpensiveSql).get(from, to) as Expensive | undefined) ?? null
 }
 
 export function mostExpensiveIn(ctx: Ctx, period: Period, date: string) {
