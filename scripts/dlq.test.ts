@@ -37,6 +37,20 @@ const cli = (...args: string[]) =>
     env: { ...process.env, ATES_NATS_URL: nats.url, ATES_NATS_USER: '', ATES_DATA_DIR: dir.path },
   })
 
+/** Publishes a tasks.completed event to TASKS; returns its event id. */
+async function publishCompleted(): Promise<string> {
+  const eventId = randomUUID()
+  const { subject, envelope } = makeEnvelope({
+    name: 'tasks.completed',
+    data: { task_id: randomUUID(), assignee_id: randomUUID(), completed_at: new Date().toISOString() },
+    eventId,
+    time: new Date(),
+    producer: 'tasks',
+  })
+  await jetstream(nc).publish(subject, JSON.stringify(envelope), { msgID: eventId })
+  return eventId
+}
+
 test('dead letter → listed with its reason → re-driven after the fix → handled once', async () => {
   type DB = { effects: { event_id: string } }
   const store = openStore<DB>(join(dir.path, 'billing.sqlite'), [{ name: '001', up: 'CREATE TABLE effects (event_id TEXT)' }])
@@ -61,15 +75,7 @@ test('dead letter → listed with its reason → re-driven after the fix → han
     },
   })
   await consumer.start()
-  const eventId = randomUUID()
-  const { subject, envelope } = makeEnvelope({
-    name: 'tasks.completed',
-    data: { task_id: randomUUID(), assignee_id: randomUUID(), completed_at: new Date().toISOString() },
-    eventId,
-    time: new Date(),
-    producer: 'tasks',
-  })
-  await js.publish(subject, JSON.stringify(envelope), { msgID: eventId })
+  const eventId = await publishCompleted()
   await waitFor(async () => (await consumer.lag()) === 0 && (await (await manager(nc)).streams.info('DLQ')).state.messages === 1, 'a dead letter')
 
   const listed = await cli()
@@ -119,15 +125,7 @@ test('one message dead-lettered by two workers is sent back once, and each handl
       return { store, consumer, effects: () => store.all(store.db.selectFrom('effects').selectAll()) }
     }),
   )
-  const eventId = randomUUID()
-  const { subject, envelope } = makeEnvelope({
-    name: 'tasks.completed',
-    data: { task_id: randomUUID(), assignee_id: randomUUID(), completed_at: new Date().toISOString() },
-    eventId,
-    time: new Date(),
-    producer: 'tasks',
-  })
-  await js.publish(subject, JSON.stringify(envelope), { msgID: eventId })
+  const eventId = await publishCompleted()
   await waitFor(async () => (await jsm.streams.info('DLQ')).state.messages === 2, 'a dead letter from each worker')
   const stored = (await jsm.streams.info('TASKS')).state.messages
 
