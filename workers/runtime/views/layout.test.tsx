@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Hono } from 'hono'
+import { loadConfig } from '../config.ts'
 import { notFound, onError, sameOrigins } from '../http.ts'
 import { silentLogger } from '../log.ts'
 import { dashboardsFor, Layout } from './layout.tsx'
 
-const urls = {
-  auth: 'http://localhost:3000',
-  tasks: 'http://localhost:3001',
-  billing: 'http://localhost:3002',
-  analytics: 'http://localhost:3003',
-  close: 'http://localhost:3004',
-}
+// The URLs a worker links to when nothing is configured.
+const urls = loadConfig({}).publicUrls
 
 test('navigation offers only the dashboards a role may open', () => {
   assert.deepEqual(dashboardsFor('popug'), ['tasks', 'billing'])

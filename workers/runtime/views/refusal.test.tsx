@@ -2,17 +2,13 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Hono } from 'hono'
 import { type AuthEnv, requireRole } from '../auth.ts'
+import { loadConfig } from '../config.ts'
 import { notFound, onError } from '../http.ts'
 import { silentLogger } from '../log.ts'
 import { refusalPages } from './refusal.tsx'
 
-const urls = {
-  auth: 'http://localhost:3000',
-  tasks: 'http://localhost:3001',
-  billing: 'http://localhost:3002',
-  analytics: 'http://localhost:3003',
-  close: 'http://localhost:3004',
-}
+// The URLs a worker links to when nothing is configured.
+const urls = loadConfig({}).publicUrls
 
 function analytics() {
   const app = new Hono<AuthEnv>()
