@@ -161,7 +161,6 @@ export function accountsWithBalances(store: Store<DB>) {
   )
 }
 
-/** Fees debited minus rewards credited, per business day in [from, to]. */
 /** The statements that sum a day's amounts: each reads entries_day_amounts alone (a test checks their plans). */
 export const amountsSql = {
   earningsByDay: `SELECT business_day, sum(CASE kind WHEN 'assign_fee' THEN debit WHEN 'completion_reward' THEN -credit ELSE 0 END) AS earnings
@@ -169,12 +168,13 @@ export const amountsSql = {
   dayAmounts: "SELECT kind, debit, credit FROM entries WHERE business_day = ? AND kind != 'payout'",
 } as const
 
+/** Fees debited minus rewards credited, per business day in [from, to]. */
 export function earningsByDay(store: Store<DB>, from: string, to: string): Map<string, number> {
   const rows = store.prepare(amountsSql.earningsByDay).all(from, to) as Array<{ business_day: string; earnings: number }>
   return new Map(rows.map((r) => [r.business_day, r.earnings]))
 }
 
 /** The fees and rewards of a day (payouts left out), for its close. */
-export function dayAmounts(store: Store<DB>, day: string): Array<{ kind: 'assign_fee' | 'completion_reward'; debit: number; credit: number }> {
-  return store.prepare(amountsSql.dayAmounts).all(day) as Array<{ kind: 'assign_fee' | 'completion_reward'; debit: number; credit: number }>
+export function dayAmounts(store: Store<DB>, day: string): Array<{ kind: Kind; debit: number; credit: number }> {
+  return store.prepare(amountsSql.dayAmounts).all(day) as Array<{ kind: Kind; debit: number; credit: number }>
 }
