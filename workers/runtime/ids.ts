@@ -1,4 +1,5 @@
 import { createHash, randomFillSync } from 'node:crypto'
+import { isUuid } from '../../contracts/formats.ts'
 
 /**
  * A name-based UUID: the same namespace and name always give the same id. A decision replayed
@@ -23,10 +24,8 @@ export function deterministicId(namespace: string, name: string): string {
 
 /** The 12 hex digits of milliseconds a version 7 or 8 UUID starts with; undefined for anything else. */
 function timeOf(name: string): string | undefined {
-  if (name.length !== 36 || name[8] !== '-' || name[13] !== '-' || name[18] !== '-' || name[23] !== '-') return undefined
-  if (name[14] !== '7' && name[14] !== '8') return undefined
-  const millis = name.slice(0, 8) + name.slice(9, 13)
-  return /^[0-9a-fA-F]{12}$/.test(millis) ? millis : undefined
+  if ((name[14] !== '7' && name[14] !== '8') || !isUuid(name)) return undefined
+  return name.slice(0, 8) + name.slice(9, 13)
 }
 
 function formatted(bytes: Buffer): string {
