@@ -116,11 +116,11 @@ export async function runWorker<DB>(
     for (const [consumer, lag] of entries) lagGauge.set({ consumer }, lag)
     return Object.fromEntries(entries)
   }
-  const memory = metrics.gauge('ates_process_memory_bytes', 'Memory of the process: rss (resident), heap_used and heap_total (JavaScript heap), external (buffers and native objects)')
+  const resident = metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size')
+  const memory = metrics.gauge('ates_process_memory_bytes', 'Memory of the process besides its RSS: heap_used and heap_total (JavaScript heap), external (buffers and native objects)')
   metrics.collect(() => {
     const usage = process.memoryUsage()
-    metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size').set({}, usage.rss)
-    memory.set({ kind: 'rss' }, usage.rss)
+    resident.set({}, usage.rss)
     memory.set({ kind: 'heap_used' }, usage.heapUsed)
     memory.set({ kind: 'heap_total' }, usage.heapTotal)
     memory.set({ kind: 'external' }, usage.external)
