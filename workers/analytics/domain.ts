@@ -23,8 +23,3 @@ export function periodOf(period: Period, day: string): { from: string; to: strin
   return { from: iso(first), to: iso(last) }
 }
 
-export function nextDay(day: string): string {
-  const d = utc(day)
-  d.setUTCDate(d.getUTCDate() + 1)
-  return iso(d)
-}

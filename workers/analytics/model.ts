@@ -1,8 +1,9 @@
 // Events → read models, and the answers of the API (SPEC A1–A3).
 import type { Handlers } from '../runtime/consumer.ts'
+import { nextDay } from '../runtime/days.ts'
 import { dayIn } from '../runtime/views/format.ts'
 import type { WorkerContext } from '../runtime/worker.ts'
-import { nextDay, type Period, periodOf } from './domain.ts'
+import { type Period, periodOf } from './domain.ts'
 import type { DB } from './store.ts'
 
 export type Ctx = WorkerContext<DB>

@@ -2,22 +2,18 @@
 import { Hono } from 'hono'
 import { DaysQuery, MostExpensiveQuery } from '../../contracts/http/analytics.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
+import { addDays } from '../runtime/days.ts'
 import { check, HttpError } from '../runtime/http.ts'
 import { refusalPages } from '../runtime/views/refusal.tsx'
 import { type Ctx, days, mostExpensiveIn, today } from './model.ts'
 import { Dashboard } from './views/dashboard.tsx'
 
-function shift(day: string, n: number): string {
-  const d = new Date(`${day}T00:00:00Z`)
-  d.setUTCDate(d.getUTCDate() + n)
-  return d.toISOString().slice(0, 10)
-}
 
 function rangeOf(ctx: Ctx, query: { from?: string | undefined; to?: string | undefined }) {
   const to = query.to ?? today(ctx).business_day
-  const from = query.from ?? shift(to, -13)
+  const from = query.from ?? addDays(to, -13)
   if (from > to) throw new HttpError(422, 'invalid', 'from must not be after to')
-  if (shift(from, 366) <= to) throw new HttpError(422, 'invalid', 'the range may span at most 366 days')
+  if (addDays(from, 366) <= to) throw new HttpError(422, 'invalid', 'the range may span at most 366 days')
   return { from, to }
 }
 

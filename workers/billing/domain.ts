@@ -1,5 +1,6 @@
 // billing's rules, pure: prices, what each event does to the ledger, the business day and
 // its close. Randomness comes in as a function; no I/O here.
+import { nextDay } from '../runtime/days.ts'
 
 export const FEE = { min: 10, max: 20 } // whole dollars
 export const REWARD = { min: 20, max: 40 }
@@ -45,12 +46,6 @@ export function entryFor(
   }
 }
 
-/** The day after a YYYY-MM-DD day, in the calendar. */
-export function nextDay(day: string): string {
-  const date = new Date(`${day}T00:00:00Z`)
-  date.setUTCDate(date.getUTCDate() + 1)
-  return date.toISOString().slice(0, 10)
-}
 
 /** What a close request for `requested` does while `open` is the open business day. */
 export function closeDecision(requested: string, open: string): { close: false } | { close: true; day: string; next: string } {

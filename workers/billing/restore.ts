@@ -2,9 +2,9 @@
 // database it first restores its own past decisions from the BILLING stream (prices, ledger
 // entries with their day and balance, closed days), so that replaying tasks.* afterwards
 // recognises each effect by its deterministic transaction id and the result is identical.
+import { nextDay } from '../runtime/days.ts'
 import { readToEnd } from '../runtime/replay.ts'
 import { dayIn } from '../runtime/views/format.ts'
-import { nextDay } from './domain.ts'
 import type { Ctx, Ledger } from './ledger.ts'
 import { dropEntryIndexes, entryIndexes, isEmpty, openDay } from './store.ts'
 

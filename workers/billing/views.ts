@@ -1,4 +1,5 @@
 // What billing's API and pages show: an account's day, the accounts, earnings by day.
+import { addDays } from '../runtime/days.ts'
 import { HttpError } from '../runtime/http.ts'
 import { earned } from './domain.ts'
 import type { Ctx } from './ledger.ts'
@@ -6,11 +7,6 @@ import { accountsWithBalances, balanceOf, earningsByDay, entriesOf, openDay } fr
 
 export const MAX_RANGE_DAYS = 366
 
-export function addDays(day: string, n: number): string {
-  const date = new Date(`${day}T00:00:00Z`)
-  date.setUTCDate(date.getUTCDate() + n)
-  return date.toISOString().slice(0, 10)
-}
 
 // Each answer is read in one transaction: outside one, SQLite takes and drops its WAL read lock
 // (system calls on the -shm file) around every statement. Under `make bench`'s load an

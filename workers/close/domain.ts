@@ -1,12 +1,6 @@
 // close's rules, pure: which business day to ask billing to close, and when.
 import { Cron } from 'croner'
-
-/** The calendar day after a YYYY-MM-DD day. */
-export function nextDay(day: string): string {
-  const date = new Date(`${day}T00:00:00Z`)
-  date.setUTCDate(date.getUTCDate() + 1)
-  return date.toISOString().slice(0, 10)
-}
+import { nextDay } from '../runtime/days.ts'
 
 /**
  * The day to close next: the one after the last day billing reported closed, or the day
