@@ -138,6 +138,7 @@ describe('dashboards in a browser', () => {
     assert.match(text, stat('Employees below zero', '0'))
     assert.match(text, new RegExp(`Day ${pips.day}\\s+\\[UBERPOP-42\\] Polish the beak — ${escaped(dollars(pips.reward))}`))
     assert.match(text, new RegExp(`Week [\\d-]+ – [\\d-]+\\s+\\[UBERPOP-42\\] Polish the beak — ${escaped(dollars(pips.reward))}`))
+    assert.match(text, new RegExp(`Month [\\d-]+ – [\\d-]+\\s+\\[UBERPOP-42\\] Polish the beak — ${escaped(dollars(pips.reward))}`))
     assert.equal(await page.locator(`svg.chart rect title`).filter({ hasText: `${pips.day}: ${earned}` }).count(), 1, 'a bar for the day')
     await page.getByLabel('From', { exact: true }).fill(pips.day)
     await page.getByLabel('to', { exact: true }).fill(pips.day)
