@@ -11,7 +11,17 @@ export const BusinessDay = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 /** Money is always a whole number of cents. */
 export const Cents = Type.Integer()
 export const NonNegativeCents = Type.Integer({ minimum: 0 })
-export const JiraId = Type.String({ pattern: '^[A-Z][A-Z0-9_]*-[0-9]+$', maxLength: 64 })
+/** How long a task's parts may be, wherever a task is written or carried (SPEC T4, T7). */
+export const TASK_LIMITS = {
+  /** A stored title, without its jira id. */
+  title: 200,
+  jiraId: 64,
+  description: 5000,
+} as const
+/** A title as typed, which may still start with its jira id: "[UBERPOP-42] — " and the title. */
+export const RAW_TITLE_MAX = TASK_LIMITS.title + TASK_LIMITS.jiraId + 8
+export const JIRA_ID_PATTERN = '^[A-Z][A-Z0-9_]*-[0-9]+$'
+export const JiraId = Type.String({ pattern: JIRA_ID_PATTERN, maxLength: TASK_LIMITS.jiraId })
 
 export const Role = Type.Union([
   Type.Literal('admin'),

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { jetstream } from '@nats-io/jetstream'
-import { ids } from '../workers/billing/ledger.ts'
+import { derivedIds as ids } from '../contracts/derived-ids.ts'
 import { WORKERS } from '../workers/runtime/config.ts'
 import { manager, STREAMS, type StreamName } from '../workers/runtime/nats.ts'
-import { readStream, waitFor } from '../workers/runtime/testing/helpers.ts'
+import { waitFor } from '../workers/runtime/testing/helpers.ts'
+import { readStream } from '../workers/runtime/testing/streams.ts'
 import { ADMIN, api, login, startSystem, type System } from '../workers/runtime/testing/system.ts'
 import { startCluster, type TestCluster } from './testing/cluster.ts'
 

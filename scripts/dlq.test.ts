@@ -6,56 +6,39 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { makeEnvelope } from '../contracts/envelope.ts'
 import { EventConsumer } from '../workers/runtime/consumer.ts'
 import { silentLogger } from '../workers/runtime/log.ts'
-import { connectNats, ensureStreams, manager } from '../workers/runtime/nats.ts'
 import { openStore, type Store } from '../workers/runtime/store.ts'
 import { tempDir, waitFor } from '../workers/runtime/testing/helpers.ts'
-import { type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
+import { startTestBroker, type TestBroker } from '../workers/runtime/testing/streams.ts'
 
 const run = promisify(execFile)
-let nats: NatsFixture
-let nc: NatsConnection
+let broker: TestBroker
 const dir = tempDir()
 
 before(async () => {
-  nats = await startNats()
-  nc = await connectNats({ servers: [nats.url], name: 'test' })
-  await ensureStreams(await manager(nc), 1)
+  broker = await startTestBroker()
 })
 after(async () => {
-  await nc.close()
-  await nats.stop()
+  await broker.stop()
   dir.remove()
 })
 
 const cli = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], {
-    env: { ...process.env, ATES_NATS_URL: nats.url, ATES_NATS_USER: '', ATES_DATA_DIR: dir.path },
+    env: { ...process.env, ATES_NATS_URL: broker.nats.url, ATES_NATS_USER: '', ATES_DATA_DIR: dir.path },
   })
 
 /** Publishes a tasks.completed event to TASKS; returns its event id. */
-async function publishCompleted(): Promise<string> {
-  const eventId = randomUUID()
-  const { subject, envelope } = makeEnvelope({
-    name: 'tasks.completed',
-    data: { task_id: randomUUID(), assignee_id: randomUUID(), completed_at: new Date().toISOString() },
-    eventId,
-    time: new Date(),
-    producer: 'tasks',
-  })
-  await jetstream(nc).publish(subject, JSON.stringify(envelope), { msgID: eventId })
-  return eventId
+function publishCompleted(): Promise<string> {
+  return broker.streams.publish('tasks.completed', { task_id: randomUUID(), assignee_id: randomUUID(), completed_at: new Date().toISOString() })
 }
 
 test('dead letter → listed with its reason → re-driven after the fix → handled once', async () => {
   type DB = { effects: { event_id: string } }
   const store = openStore<DB>(join(dir.path, 'billing.sqlite'), [{ name: '001', up: 'CREATE TABLE effects (event_id TEXT)' }])
   let broken = true
-  const js = jetstream(nc)
+  const { js, jsm } = broker.streams
   const consumer = new EventConsumer({
     worker: 'billing',
     durable: 'billing-tasks',
@@ -63,7 +46,7 @@ test('dead letter → listed with its reason → re-driven after the fix → han
     filter: 'tasks.>',
     store: store as Store<unknown>,
     js,
-    jsm: await manager(nc),
+    jsm,
     log: silentLogger,
     backoffMs: () => 20,
     maxDeliver: 3,
@@ -76,7 +59,7 @@ test('dead letter → listed with its reason → re-driven after the fix → han
   })
   await consumer.start()
   const eventId = await publishCompleted()
-  await waitFor(async () => (await consumer.lag()) === 0 && (await (await manager(nc)).streams.info('DLQ')).state.messages === 1, 'a dead letter')
+  await waitFor(async () => (await consumer.lag()) === 0 && (await jsm.streams.info('DLQ')).state.messages === 1, 'a dead letter')
 
   const listed = await cli()
   const lines = listed.stdout.trim().split('\n')
@@ -96,8 +79,7 @@ test('dead letter → listed with its reason → re-driven after the fix → han
 
 test('one message dead-lettered by two workers is sent back once, and each handles it once', async () => {
   type DB = { effects: { event_id: string } }
-  const js = jetstream(nc)
-  const jsm = await manager(nc)
+  const { js, jsm } = broker.streams
   await jsm.streams.purge('TASKS') // the durables below read from the first message
   let broken = true
   const workers = await Promise.all(

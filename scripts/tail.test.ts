@@ -3,27 +3,18 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { after, before, test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
 import { makeEnvelope } from '../contracts/envelope.ts'
 import { sampleData } from '../contracts/fixtures.ts'
-import { connectNats, ensureStreams, manager } from '../workers/runtime/nats.ts'
 import { waitFor } from '../workers/runtime/testing/helpers.ts'
-import { type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
+import { startTestBroker, type TestBroker } from '../workers/runtime/testing/streams.ts'
 import { eventLine } from './lib/event-line.ts'
 
-let nats: NatsFixture
-let nc: NatsConnection
+let broker: TestBroker
 
 before(async () => {
-  nats = await startNats()
-  nc = await connectNats({ servers: [nats.url], name: 'test' })
-  await ensureStreams(await manager(nc), 1)
+  broker = await startTestBroker()
 })
-after(async () => {
-  await nc.close()
-  await nats.stop()
-})
+after(() => broker.stop())
 
 test('an event line shows the name, short ids and dollars', () => {
   const { subject, envelope } = makeEnvelope({
@@ -42,22 +33,12 @@ test('an event line shows the name, short ids and dollars', () => {
 })
 
 test('make tail prints stored events from the start, then live ones', async () => {
-  const js = jetstream(nc)
-  const publish = async (name: 'tasks.created' | 'tasks.completed' | 'accounts.created', key: string) => {
-    const { subject, envelope } = makeEnvelope({
-      name,
-      data: sampleData[key as keyof typeof sampleData] as never,
-      eventId: crypto.randomUUID(),
-      time: new Date(),
-      producer: name.startsWith('tasks') ? 'tasks' : 'auth',
-    })
-    await js.publish(subject, JSON.stringify(envelope))
-  }
+  const publish = (name: 'tasks.created' | 'tasks.completed' | 'accounts.created', key: string) => broker.streams.publish(name, sampleData[key as keyof typeof sampleData] as never)
   await publish('tasks.created', 'tasks.created.v2')
   await publish('accounts.created', 'accounts.created.v1')
 
   const tail = spawn(process.execPath, ['--import', 'tsx', 'scripts/tail.ts', 'tasks.>', 'start'], {
-    env: { ...process.env, ATES_NATS_URL: nats.url, ATES_NATS_USER: '', ATES_DATA_DIR: nats.storeDir },
+    env: { ...process.env, ATES_NATS_URL: broker.nats.url, ATES_NATS_USER: '', ATES_DATA_DIR: broker.nats.storeDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const lines: string[] = []

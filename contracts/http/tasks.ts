@@ -1,11 +1,12 @@
 // Request bodies and query parameters of tasks' HTTP API (SPEC §4).
 import Type, { type Static } from 'typebox'
+import { RAW_TITLE_MAX, TASK_LIMITS } from '../common.ts'
 
 export const CreateTaskBody = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 300 }),
-    jira_id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-    description: Type.Optional(Type.String({ maxLength: 5000 })),
+    title: Type.String({ minLength: 1, maxLength: RAW_TITLE_MAX }),
+    jira_id: Type.Optional(Type.Union([Type.String({ maxLength: TASK_LIMITS.jiraId }), Type.Null()])),
+    description: Type.Optional(Type.String({ maxLength: TASK_LIMITS.description })),
   },
   { additionalProperties: false },
 )

@@ -2,7 +2,7 @@
 // planted error is named in a readable sentence.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { ids } from '../../workers/billing/ledger.ts'
+import { derivedIds as ids } from '../../contracts/derived-ids.ts'
 import { type Evidence, checkInvariants, type Recorded } from './invariants.ts'
 
 const PIP = '00000000-0000-4000-8000-00000000000a'

@@ -2,8 +2,8 @@
 // APIs show: every event paid for exactly once, balances that are the sum of their ledger,
 // payouts of exactly the positive balances, and the same figures in billing and analytics.
 import type { EventData, EventName } from '../../contracts/registry.ts'
-import { ids } from '../../workers/billing/ledger.ts'
-import { FEE, REWARD } from '../../workers/billing/domain.ts'
+import { derivedIds as ids } from '../../contracts/derived-ids.ts'
+import { FEE_DOLLARS as FEE, REWARD_DOLLARS as REWARD } from '../../contracts/money.ts'
 import { ledgerChains, type Entry } from './chains.ts'
 
 /** One event as read from its stream (upcast to the latest version), in stream order. */

@@ -2,18 +2,10 @@
 // reshuffles now and then. Seeded, so a failing run can be repeated. Every call is retried
 // while a worker or the broker is down; what HTTP confirmed is remembered for the checker.
 import { api, login } from '../../workers/runtime/testing/system.ts'
+import { seededRandom } from '../../workers/runtime/testing/helpers.ts'
 
-/** A small seeded generator (mulberry32): the same seed gives the same choices. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A small seeded generator: the same seed gives the same choices. */
+export const seeded = seededRandom
 
 export type Member = { id: string; email: string; token: string }
 export type Crew = { manager: Member; popugs: Member[] }

@@ -5,15 +5,13 @@ import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
 import { makeEnvelope } from '../../contracts/envelope.ts'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import { definition as billingDefinition } from '../billing/main.ts'
 import { silentLogger } from '../runtime/log.ts'
-import { connectNats, manager } from '../runtime/nats.ts'
 import { tempDir, waitFor } from '../runtime/testing/helpers.ts'
 import { type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
+import { connectTestStreams, producerOf, type TestStreams } from '../runtime/testing/streams.ts'
 import { startTestIssuer, type TestIssuer } from '../runtime/testing/tokens.ts'
 import { type RunningWorker, runWorker } from '../runtime/worker.ts'
 import { periodOf } from './domain.ts'
@@ -32,7 +30,7 @@ describe('calendar periods', () => {
 describe('analytics with billing', () => {
   const dir = tempDir()
   let nats: NatsFixture
-  let nc: NatsConnection
+  let streams: TestStreams
   let issuer: TestIssuer
   let billing: RunningWorker<unknown>
   let analytics: RunningWorker<unknown>
@@ -44,14 +42,14 @@ describe('analytics with billing', () => {
     analytics = (await runWorker(definition(clock), env, { log: silentLogger })) as RunningWorker<unknown>
   }
   const publish = async <N extends EventName>(name: N, data: EventData<N>, version?: number) => {
-    const { subject, envelope } = makeEnvelope({ name, data, eventId: randomUUID(), time: new Date(time), producer: name.startsWith('accounts') ? 'auth' : 'tasks' })
     if (version === 1) {
+      const { envelope } = makeEnvelope({ name, data, eventId: randomUUID(), time: new Date(time), producer: producerOf(name) })
       const { jira_id: _jira, ...v1 } = data as EventData<'tasks.created'>
       const old = { ...envelope, event_version: 1, data: { ...v1, title: `[UBERPOP-9] ${v1.title}` } }
-      await jetstream(nc).publish('tasks.created.v1', JSON.stringify(old), { msgID: old.event_id })
+      await streams.js.publish('tasks.created.v1', JSON.stringify(old), { msgID: old.event_id })
       return
     }
-    await jetstream(nc).publish(subject, JSON.stringify(envelope), { msgID: envelope.event_id })
+    await streams.publish(name, data, { time: new Date(time) })
   }
   const get = async (base: string, path: string, token = admin) => {
     const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })
@@ -73,7 +71,7 @@ describe('analytics with billing', () => {
 
   before(async () => {
     nats = await startNats()
-    nc = await connectNats({ servers: [nats.url], name: 'test' })
+    streams = await connectTestStreams(nats.url)
     issuer = await startTestIssuer()
     admin = await issuer.token({ role: 'admin' })
     env = { ATES_NATS_URL: nats.url, ATES_DATA_DIR: dir.path, ATES_BILLING_PORT: '0', ATES_ANALYTICS_PORT: '0', ATES_AUTH_URL: issuer.url }
@@ -86,7 +84,7 @@ describe('analytics with billing', () => {
     await analytics.stop()
     await billing.stop()
     await issuer.stop()
-    await nc.close()
+    await streams.close()
     await nats.stop()
     dir.remove()
   })
@@ -132,9 +130,7 @@ describe('analytics with billing', () => {
     const before = await Promise.all(paths.map(async (p) => (await get(analytics.url, p)).body))
     await analytics.stop()
     rmSync(join(dir.path, 'analytics.sqlite'))
-    const jsm = await manager(nc)
-    await jsm.consumers.delete('TASKS', 'analytics-tasks')
-    await jsm.consumers.delete('BILLING', 'analytics-billing')
+    await streams.deleteDurables('analytics')
     await startAnalytics()
     await settled()
     const after = await Promise.all(paths.map(async (p) => (await get(analytics.url, p)).body))

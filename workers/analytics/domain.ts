@@ -1,4 +1,8 @@
-// analytics' calendar, pure: the days of a day, ISO week or month around a date.
+// analytics' rules, pure: the days of a period, the open business day as the events tell it,
+// and what each billing event changes in the read models.
+import { amountsOf, type DayAmounts } from '../../contracts/money.ts'
+import type { EventData } from '../../contracts/registry.ts'
+import { nextDay } from '../runtime/days.ts'
 
 function utc(day: string): Date {
   return new Date(`${day}T00:00:00Z`)
@@ -23,3 +27,26 @@ export function periodOf(period: Period, day: string): { from: string; to: strin
   return { from: iso(first), to: iso(last) }
 }
 
+/** The open business day as the events tell it: the day after the last close, or the newest day seen, else today. */
+export function openDayOf(seen: { lastClosed: string | undefined; newest: string | undefined }, today: string): string {
+  const candidates = [seen.lastClosed && nextDay(seen.lastClosed), seen.newest].filter((d): d is string => Boolean(d)).sort()
+  return candidates.at(-1) ?? today
+}
+
+/** What a ledger entry changes: its account's balance, its day's amounts, and a completion (the reward of a completed task). */
+export type EntryEffect = {
+  account_id: string
+  balance: number
+  business_day: string
+  amounts: DayAmounts
+  completion: { task_id: string; reward: number; applied_at: string } | undefined
+}
+
+/**
+ * A sum of movements, not the last balance_after seen: an entry redelivered after a crash
+ * arrives behind newer ones, and the inbox already makes each count once.
+ */
+export function entryEffect(entry: EventData<'billing.transaction_applied'>): EntryEffect {
+  const completion = entry.kind === 'completion_reward' && entry.task_id !== null ? { task_id: entry.task_id, reward: entry.credit, applied_at: entry.applied_at } : undefined
+  return { account_id: entry.account_id, balance: entry.credit - entry.debit, business_day: entry.business_day, amounts: amountsOf(entry), completion }
+}

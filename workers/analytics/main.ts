@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
-import { handlers } from './model.ts'
-import { routes } from './routes.tsx'
+import { billingHandlers, taskHandlers } from './handlers.ts'
+import { apiRoutes } from './http.ts'
+import { pageRoutes } from './pages.tsx'
 import { type DB, migrations } from './store.ts'
 
 export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }): WorkerDefinition<DB> {
@@ -13,14 +14,8 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     name: 'analytics',
     migrations,
     clock,
-    consumers: (ctx) => {
-      const h = handlers(ctx)
-      return [
-        { durable: 'analytics-tasks', stream: 'TASKS', filter: 'tasks.>', handlers: h.tasks },
-        { durable: 'analytics-billing', stream: 'BILLING', filter: 'billing.>', handlers: h.billing },
-      ]
-    },
-    routes: (ctx) => new Hono().route('/', routes(ctx)),
+    consumes: (ctx) => [taskHandlers(ctx), billingHandlers(ctx)],
+    routes: (ctx) => new Hono().route('/', apiRoutes(ctx)).route('/', pageRoutes(ctx)),
   }
 }
 

@@ -3,8 +3,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { openStore } from '../runtime/store.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
-import { mostExpensiveSql } from './model.ts'
-import { type DB, migrations } from './store.ts'
+import { type DB, migrations, mostExpensiveSql } from './store.ts'
 
 test('the most expensive task of a range is read from the completions index alone, with completions from before analytics_002 kept', () => {
   const dir = tempDir()

@@ -4,14 +4,12 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
 import Database from 'better-sqlite3'
 import { importJWK, type JWK, SignJWT } from 'jose'
 import { silentLogger } from '../runtime/log.ts'
-import { connectNats, manager } from '../runtime/nats.ts'
-import { readStream, tempDir } from '../runtime/testing/helpers.ts'
+import { tempDir } from '../runtime/testing/helpers.ts'
 import { freePort, type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
+import { connectTestStreams, type TestStreams } from '../runtime/testing/streams.ts'
 import { startTestIssuer } from '../runtime/testing/tokens.ts'
 import { type RunningWorker, runWorker } from '../runtime/worker.ts'
 import { definition } from './main.ts'
@@ -21,7 +19,7 @@ const run = promisify(execFile)
 const ADMIN = { email: 'root@ates.test', beak: 'root-beak-1234' }
 const dir = tempDir()
 let nats: NatsFixture
-let nc: NatsConnection
+let streams: TestStreams
 let auth: RunningWorker<DB>
 let env: Record<string, string>
 let url: string
@@ -32,7 +30,7 @@ async function start(): Promise<void> {
 
 before(async () => {
   nats = await startNats()
-  nc = await connectNats({ servers: [nats.url], name: 'test' })
+  streams = await connectTestStreams(nats.url)
   const port = await freePort()
   url = `http://127.0.0.1:${port}`
   env = {
@@ -49,7 +47,7 @@ before(async () => {
 
 after(async () => {
   await auth.stop()
-  await nc.close()
+  await streams.close()
   await nats.stop()
   dir.remove()
 })
@@ -72,7 +70,7 @@ async function login(email: string, beak: string): Promise<string> {
 
 async function accountEvents() {
   await auth.relay.flushed()
-  const messages = await readStream(jetstream(nc), await manager(nc), 'ACCOUNTS')
+  const messages = await streams.read('ACCOUNTS')
   return messages.map((m) => ({ subject: m.subject, ...JSON.parse(m.data) }))
 }
 

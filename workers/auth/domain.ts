@@ -15,6 +15,12 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
+export type Refusal =
+  | { kind: 'email_taken' }
+  | { kind: 'not_found' }
+  | { kind: 'invalid_credentials' }
+  | { kind: 'throttled'; retryAfterSeconds: number }
+
 export type AccountChange = Partial<Pick<Account, 'name' | 'role' | 'active'>>
 
 /** The account after a change, or undefined when the change changes nothing. */

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
+import { type KeyRing, loadKeyRing } from './adapters/keys.ts'
+import { bootstrapAdmin, Logins } from './commands.ts'
 import { apiRoutes } from './http.ts'
-import { type KeyRing, loadKeyRing } from './keys.ts'
 import { pageRoutes } from './pages.tsx'
-import { bootstrapAdmin, Logins } from './service.ts'
 import { type DB, migrations } from './store.ts'
 
 export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }): WorkerDefinition<DB> {

@@ -6,30 +6,31 @@ import type { Child } from 'hono/jsx'
 import { CreateAccountBody, UpdateAccountBody } from '../../contracts/http/auth.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller, TOKEN_COOKIE } from '../runtime/auth.ts'
 import { check, HttpError, sameOrigins } from '../runtime/http.ts'
-import { Layout } from '../runtime/views/layout.tsx'
+import { Layout, Page } from '../runtime/views/layout.tsx'
+import { isRefusal } from '../runtime/refusal.ts'
+import type { Ctx } from '../runtime/worker.ts'
+import type { KeyRing } from './adapters/keys.ts'
+import { changeAccount, createAccount, type Logins } from './commands.ts'
 import { safeReturnTo } from './domain.ts'
-import type { KeyRing } from './keys.ts'
-import { changeAccount, type Ctx, createAccount, isRefusal, type Logins } from './service.ts'
-import { listAccounts } from './store.ts'
 import { refusal } from './http.ts'
+import { allAccounts } from './queries.ts'
+import type { DB } from './store.ts'
+import { Table } from '../runtime/views/table.tsx'
 
 const ROLES = ['popug', 'manager', 'accountant', 'admin'] as const
 
-function Bare({ title, children }: { title: string; children: Child }) {
-  return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${title} · aTES`}</title>
-        <style>{`body{font:16px/1.45 system-ui,sans-serif;background:#f6f7f9;color:#1d2330;display:flex;justify-content:center;padding:3rem 1rem}
+const BARE_STYLE = `body{font:16px/1.45 system-ui,sans-serif;background:#f6f7f9;color:#1d2330;display:flex;justify-content:center;padding:3rem 1rem}
 form{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:1.5rem;width:100%;max-width:22rem}
 label{display:block;margin:.6rem 0 .2rem}input{font:inherit;width:100%;padding:.4rem .5rem;border:1px solid #c5cad3;border-radius:4px}
 button{font:inherit;margin-top:1rem;width:100%;background:#2456c8;color:#fff;border:0;border-radius:4px;padding:.5rem;cursor:pointer}
-.error{background:#fef3f2;border:1px solid #fecdca;border-radius:6px;padding:.5rem .7rem}`}</style>
-      </head>
-      <body>{children}</body>
-    </html>
+.error{background:#fef3f2;border:1px solid #fecdca;border-radius:6px;padding:.5rem .7rem}`
+
+/** A page without the dashboards' frame: the login form. */
+function Bare({ title, children }: { title: string; children: Child }) {
+  return (
+    <Page title={title} style={BARE_STYLE}>
+      {children}
+    </Page>
   )
 }
 
@@ -60,7 +61,7 @@ function text(form: Record<string, string | File | (string | File)[]>, key: stri
   return typeof value === 'string' ? value : undefined
 }
 
-export function pageRoutes(ctx: Ctx, keys: KeyRing, logins: Logins): Hono<AuthEnv> {
+export function pageRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<AuthEnv> {
   const { config } = ctx
   const origins = Object.values(config.publicUrls)
   const urls = config.publicUrls
@@ -142,23 +143,14 @@ export function pageRoutes(ctx: Ctx, keys: KeyRing, logins: Logins): Hono<AuthEn
   }
 
   function AccountsPage(props: { caller: Caller; urls: typeof config.publicUrls; notice?: string | undefined; error?: string | undefined }) {
-    const accounts = listAccounts(ctx.store)
+    const accounts = allAccounts(ctx)
     return (
       <Layout title="Accounts" caller={props.caller} current="auth" urls={props.urls}>
         {props.notice && <p class="notice">{props.notice}</p>}
         {props.error && <p class="notice error">{props.error}</p>}
         <section>
           <h2>Employees ({accounts.length})</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Email</th>
-                <th>Role</th>
-                <th>Status</th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table head={['Name', 'Email', 'Role', 'Status']}>
               {accounts.map((a) => (
                 <tr>
                   <td>{a.name}</td>
@@ -188,8 +180,7 @@ export function pageRoutes(ctx: Ctx, keys: KeyRing, logins: Logins): Hono<AuthEn
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+            </Table>
         </section>
         <section>
           <h2>New employee</h2>

@@ -83,3 +83,12 @@ export function updateAccount(store: Store<DB>, account: Account, at: string): v
       .where('account_id', '=', account.account_id),
   )
 }
+
+/** The signing keys, newest first. */
+export function signingKeys(store: Store<DB>): Array<DB['signing_keys']> {
+  return store.all(store.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc'))
+}
+
+export function insertSigningKey(store: Store<DB>, key: DB['signing_keys']): void {
+  store.run(store.db.insertInto('signing_keys').values(key))
+}

@@ -5,15 +5,12 @@ import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { makeEnvelope } from '../../contracts/envelope.ts'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import type { Role } from '../runtime/auth.ts'
 import { silentLogger } from '../runtime/log.ts'
-import { connectNats, manager } from '../runtime/nats.ts'
-import { readStream, tempDir, waitFor } from '../runtime/testing/helpers.ts'
+import { tempDir, waitFor } from '../runtime/testing/helpers.ts'
 import { type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
+import { connectTestStreams, type TestStreams } from '../runtime/testing/streams.ts'
 import { startTestIssuer, type TestIssuer } from '../runtime/testing/tokens.ts'
 import { type RunningWorker, runWorker } from '../runtime/worker.ts'
 import { definition } from './main.ts'
@@ -21,7 +18,7 @@ import type { DB } from './store.ts'
 
 const dir = tempDir()
 let nats: NatsFixture
-let nc: NatsConnection
+let streams: TestStreams
 let issuer: TestIssuer
 let billing: RunningWorker<DB>
 const tokens: Record<string, string> = {}
@@ -39,12 +36,7 @@ async function start() {
   })
 }
 
-async function publish<N extends EventName>(name: N, data: EventData<N>): Promise<string> {
-  const eventId = randomUUID()
-  const { subject, envelope } = makeEnvelope({ name, data, eventId, time: new Date(), producer: name.startsWith('accounts') ? 'auth' : name.startsWith('tasks') ? 'tasks' : 'close' })
-  await jetstream(nc).publish(subject, JSON.stringify(envelope), { msgID: eventId })
-  return eventId
-}
+const publish = <N extends EventName>(name: N, data: EventData<N>) => streams.publish(name, data)
 
 async function account(name: string, role: Role) {
   ids[name] = randomUUID()
@@ -66,13 +58,13 @@ const settled = () => waitFor(async () => (await fetch(`${billing.url}/readyz?ma
 
 async function prices(): Promise<Map<string, { assign_fee: number; completion_reward: number }>> {
   await billing.relay.flushed()
-  const msgs = await readStream(jetstream(nc), await manager(nc), 'BILLING', 'billing.task_priced.>')
-  return new Map(msgs.map((m) => JSON.parse(m.data).data).map((d) => [d.task_id, d]))
+  const events = await streams.events('BILLING', 'billing.task_priced.>')
+  return new Map(events.map((e) => e.data as EventData<'billing.task_priced'>).map((d) => [d.task_id, d]))
 }
 
 before(async () => {
   nats = await startNats()
-  nc = await connectNats({ servers: [nats.url], name: 'test' })
+  streams = await connectTestStreams(nats.url)
   issuer = await startTestIssuer()
   await start()
   await account('boss', 'admin')
@@ -84,7 +76,7 @@ before(async () => {
 after(async () => {
   await billing.stop()
   await issuer.stop()
-  await nc.close()
+  await streams.close()
   await nats.stop()
   dir.remove()
 })
@@ -166,11 +158,11 @@ test('a close pays positive balances, keeps negatives, shows the payout; a repea
   assert.equal(payout.length, 1)
   assert.equal(payout[0]!.debit, positive.find((p) => p.account_id === ids.kesha)!.balance)
   await billing.relay.flushed()
-  const stream = await readStream(jetstream(nc), await manager(nc), 'BILLING')
-  const closed = stream.filter((m) => m.subject.startsWith('billing.day_closed')).map((m) => JSON.parse(m.data).data)
+  const stream = await streams.read('BILLING')
+  const closed = stream.filter((m) => m.subject.startsWith('billing.day_closed')).map((m) => JSON.parse(m.data).data as EventData<'billing.day_closed'>)
   assert.equal(closed.length, 1, 'one close for two requests')
-  assert.equal(closed[0].accounts_paid, positive.length)
-  assert.equal(closed[0].total_paid, positive.reduce((s, p) => s + p.balance, 0))
+  assert.equal(closed[0]!.accounts_paid, positive.length)
+  assert.equal(closed[0]!.total_paid, positive.reduce((s, p) => s + p.balance, 0))
   assert.equal(stream.filter((m) => m.subject.startsWith('billing.payout_made')).length, positive.length)
 })
 
@@ -188,14 +180,13 @@ test('rebuilt from an empty database, billing has identical prices, balances and
   }
   await settled()
   const before = snapshot()
-  const eventsBefore = (await jetstream(nc).jetstreamManager()).streams.info('BILLING')
+  const eventsBefore = streams.jsm.streams.info('BILLING')
   await billing.stop()
   rmSync(join(dir.path, 'billing.sqlite'))
-  const jsm = await manager(nc)
-  for (const [stream, durable] of [['ACCOUNTS', 'billing-accounts'], ['TASKS', 'billing-tasks'], ['BILLING', 'billing-closes']] as const) await jsm.consumers.delete(stream, durable)
+  await streams.deleteDurables('billing')
   await start()
   await settled()
   await billing.relay.flushed()
   assert.deepEqual(snapshot(), before)
-  assert.equal((await jsm.streams.info('BILLING')).state.messages, (await eventsBefore).state.messages, 'nothing new was emitted')
+  assert.equal((await streams.jsm.streams.info('BILLING')).state.messages, (await eventsBefore).state.messages, 'nothing new was emitted')
 })

@@ -1,28 +1,27 @@
 // billing's JSON API (SPEC §4): accounts, audit log by day, management earnings.
 import { Hono } from 'hono'
-import { DayQuery, RangeQuery } from '../../contracts/http/billing.ts'
 import { Uuid } from '../../contracts/common.ts'
+import { DayQuery, RangeQuery } from '../../contracts/http/billing.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
-import { check, HttpError } from '../runtime/http.ts'
-import type { Ctx } from './ledger.ts'
-import { accountDay, accounts, earnings } from './views.ts'
+import { check, HttpError, RANGE_REFUSALS, refusing } from '../runtime/http.ts'
+import type { Ctx } from '../runtime/worker.ts'
+import { maySeeAccount } from './domain.ts'
+import { accountDay, accounts, earnings } from './queries.ts'
+import type { DB } from './store.ts'
 
-export function apiRoutes(ctx: Ctx): Hono<AuthEnv> {
+export const NOT_YOURS = "only admins and accountants see other employees' accounts"
+
+export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
+  const orRefuse = refusing(RANGE_REFUSALS)
   const api = new Hono<AuthEnv>()
   api.use('*', authenticate(authOptions(ctx.config, 'billing')))
   api.get('/accounts/me', (c) => c.json(accountDay(ctx, c.get('caller').id, check(DayQuery, c.req.query(), 'query').day)))
   api.get('/accounts/:id', (c) => {
-    const caller = c.get('caller')
     const id = check(Uuid, c.req.param('id'), 'account id')
-    if (id !== caller.id && caller.role !== 'admin' && caller.role !== 'accountant') {
-      throw new HttpError(403, 'forbidden', "only admins and accountants see other employees' accounts")
-    }
+    if (!maySeeAccount(c.get('caller'), id)) throw new HttpError(403, 'forbidden', NOT_YOURS)
     return c.json(accountDay(ctx, id, check(DayQuery, c.req.query(), 'query').day))
   })
   api.get('/accounts', requireRole('admin', 'accountant'), (c) => c.json(accounts(ctx)))
-  api.get('/management/earnings', requireRole('admin', 'accountant'), (c) => {
-    const query = check(RangeQuery, c.req.query(), 'query')
-    return c.json(earnings(ctx, query.from, query.to))
-  })
+  api.get('/management/earnings', requireRole('admin', 'accountant'), (c) => c.json(orRefuse(earnings(ctx, check(RangeQuery, c.req.query(), 'query')))))
   return new Hono<AuthEnv>().route('/api', api)
 }

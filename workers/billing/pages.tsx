@@ -4,19 +4,22 @@ import { Hono } from 'hono'
 import { Uuid } from '../../contracts/common.ts'
 import { DayQuery } from '../../contracts/http/billing.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller } from '../runtime/auth.ts'
-import { check, HttpError } from '../runtime/http.ts'
+import { check, HttpError, RANGE_REFUSALS, refusing } from '../runtime/http.ts'
 import { dollars, timeIn } from '../runtime/views/format.ts'
 import { Layout } from '../runtime/views/layout.tsx'
 import { refusalPages } from '../runtime/views/refusal.tsx'
-import type { Ctx } from './ledger.ts'
-import type { EntryView } from './store.ts'
-import { accountDay, accounts, earnings } from './views.ts'
+import type { Ctx } from '../runtime/worker.ts'
+import { maySeeAccount } from './domain.ts'
+import { NOT_YOURS } from './http.ts'
+import { accountDay, accounts, earnings } from './queries.ts'
+import type { DB, EntryView } from './store.ts'
+import { Table } from '../runtime/views/table.tsx'
 
 const KIND: Record<EntryView['kind'], string> = { assign_fee: 'Assignment fee', completion_reward: 'Completion reward', payout: 'Payout' }
 const DAY_STATUS: Record<string, string> = { open: 'open', closed: 'closed', future: 'not yet', before: '—' }
 const Money = ({ cents }: { cents: number }) => <span class={cents < 0 ? 'neg' : cents > 0 ? 'pos' : ''}>{dollars(cents)}</span>
 
-export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
+export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const urls = ctx.config.publicUrls
   const tz = ctx.config.tz
   const app = new Hono<AuthEnv>()
@@ -54,18 +57,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
           {view.entries.length === 0 ? (
             <p class="muted">Nothing happened on this day.</p>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Time</th>
-                  <th>What</th>
-                  <th>Task</th>
-                  <th class="num">Debit</th>
-                  <th class="num">Credit</th>
-                  <th class="num">Balance after</th>
-                </tr>
-              </thead>
-              <tbody>
+            <Table head={['Time', 'What', 'Task', { label: 'Debit', num: true }, { label: 'Credit', num: true }, { label: 'Balance after', num: true }]}>
                 {view.entries.map((e) => (
                   <tr>
                     <td>{timeIn(tz, e.applied_at)}</td>
@@ -88,8 +80,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
                     </td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
+              </Table>
           )}
         </section>
       </>
@@ -100,9 +91,9 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
     const caller: Caller = c.get('caller')
     const query = c.req.query()
     const day = query.day ? check(DayQuery, { day: query.day }, 'day').day : undefined
-    const staff = caller.role === 'admin' || caller.role === 'accountant'
     const shown = query.account ? check(Uuid, query.account, 'account id') : caller.id
-    if (shown !== caller.id && !staff) throw new HttpError(403, 'forbidden', "only admins and accountants see other employees' accounts")
+    if (!maySeeAccount(caller, shown)) throw new HttpError(403, 'forbidden', NOT_YOURS)
+    const staff = caller.role === 'admin' || caller.role === 'accountant'
     const view = accountDay(ctx, shown, day)
     if (!staff) {
       return c.html(
@@ -113,7 +104,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
       )
     }
     const all = accounts(ctx)
-    const money = earnings(ctx, undefined, view.business_day)
+    const money = refusing(RANGE_REFUSALS)(earnings(ctx, { to: view.business_day }))
     const today = money.days.at(-1)!
     return c.html(
       <Layout title="Accounting" caller={caller} current="billing" urls={urls}>
@@ -128,15 +119,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
         </section>
         <section>
           <h2>Management earnings, last days</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Day</th>
-                <th class="num">Earnings</th>
-                <th>Status</th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table head={['Day', { label: 'Earnings', num: true }, 'Status']}>
               {money.days.toReversed().map((d) => (
                 <tr>
                   <td>{d.business_day}</td>
@@ -146,20 +129,11 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
                   <td>{DAY_STATUS[d.status] ?? d.status}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+            </Table>
         </section>
         <section>
           <h2>Accounts ({all.accounts.length})</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Employee</th>
-                <th>Role</th>
-                <th class="num">Balance</th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table head={['Employee', 'Role', { label: 'Balance', num: true }]}>
               {all.accounts.map((a) => (
                 <tr class={a.account_id === shown ? 'current' : undefined}>
                   <td>
@@ -171,8 +145,7 @@ export function pageRoutes(ctx: Ctx): Hono<AuthEnv> {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+            </Table>
         </section>
         <h2>{shown === caller.id ? 'My account' : `Account of ${view.name ?? shown}`}</h2>
         <AccountDay view={view} />

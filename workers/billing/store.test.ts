@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { openStore } from '../runtime/store.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
-import { amountsSql, type DB, earningsByDay, migrations } from './store.ts'
+import { amountsByDay, amountsSql, type DB, migrations } from './store.ts'
 
 const indexes = (store: ReturnType<typeof openStore<DB>>) =>
   store.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name").pluck().all()
@@ -21,7 +21,7 @@ test("a ledger from before billing_002 gets the day's amounts index in place of 
     old.close()
     const store = openStore<DB>(file, migrations)
     assert.deepEqual(indexes(store), ['entries_account_day', 'entries_day_amounts'])
-    assert.deepEqual([...earningsByDay(store, '2026-11-25', '2026-11-25')], [['2026-11-25', 1500]])
+    assert.deepEqual([...amountsByDay(store, '2026-11-25', '2026-11-25')], [['2026-11-25', { fees: 1500, rewards: 0 }]])
     store.close()
   } finally {
     dir.remove()
@@ -33,7 +33,7 @@ test("a day's amounts are summed from the index alone, never from the entries it
   const store = openStore<DB>(join(dir.path, 'billing.sqlite'), migrations)
   try {
     for (const [name, sql] of Object.entries(amountsSql)) {
-      const parameters = name === 'earningsByDay' ? ['2026-11-19', '2026-11-25'] : ['2026-11-25']
+      const parameters = name === 'amountsByDay' ? ['2026-11-19', '2026-11-25'] : ['2026-11-25']
       const plan = (store.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as Array<{ detail: string }>).map((r) => r.detail)
       assert.ok(plan.some((step) => step.includes('USING COVERING INDEX entries_day_amounts')), `${name}: ${plan.join('; ')}`)
     }

@@ -2,16 +2,13 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
 import { SMTPServer } from 'smtp-server'
-import { makeEnvelope } from '../../contracts/envelope.ts'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import { definition as billingDefinition } from '../billing/main.ts'
 import { silentLogger } from '../runtime/log.ts'
-import { connectNats, manager } from '../runtime/nats.ts'
-import { readStream, tempDir, waitFor } from '../runtime/testing/helpers.ts'
+import { tempDir, waitFor } from '../runtime/testing/helpers.ts'
 import { freePort, type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
+import { connectTestStreams, type TestStreams } from '../runtime/testing/streams.ts'
 import { startTestIssuer, type TestIssuer } from '../runtime/testing/tokens.ts'
 import { type RunningWorker, runWorker } from '../runtime/worker.ts'
 import { dayToClose, nextFiring, shouldRequest } from './domain.ts'
@@ -36,7 +33,7 @@ describe('the schedule', () => {
 describe('close with billing', () => {
   const dir = tempDir()
   let nats: NatsFixture
-  let nc: NatsConnection
+  let streams: TestStreams
   let issuer: TestIssuer
   let smtp: SMTPServer
   const mails: string[] = []
@@ -49,19 +46,16 @@ describe('close with billing', () => {
   const startClose = async () => {
     close = (await runWorker(definition(clock), env, { log: silentLogger, consumer: { backoffMs: () => 30 } })) as RunningWorker<unknown>
   }
-  const publish = async <N extends EventName>(name: N, data: EventData<N>) => {
-    const { subject, envelope } = makeEnvelope({ name, data, eventId: randomUUID(), time: new Date(time), producer: 'tasks' })
-    await jetstream(nc).publish(subject, JSON.stringify(envelope), { msgID: envelope.event_id })
-  }
+  const publish = <N extends EventName>(name: N, data: EventData<N>) => streams.publish(name, data, { time: new Date(time) })
   const events = async (prefix: string) => {
-    const all = await readStream(jetstream(nc), await manager(nc), 'BILLING')
-    return all.filter((m) => m.subject.startsWith(prefix)).map((m) => JSON.parse(m.data).data)
+    const all = await streams.events('BILLING')
+    return all.filter((e) => e.event_name.startsWith(prefix)).map((e) => e.data as unknown as { business_day: string; accounts_paid: number; total_paid: number })
   }
   const pip = randomUUID()
 
   before(async () => {
     nats = await startNats()
-    nc = await connectNats({ servers: [nats.url], name: 'test' })
+    streams = await connectTestStreams(nats.url)
     issuer = await startTestIssuer()
     const smtpPort = await freePort()
     smtp = new SMTPServer({
@@ -94,7 +88,7 @@ describe('close with billing', () => {
     await billing.stop()
     await new Promise<void>((resolve) => smtp.close(() => resolve()))
     await issuer.stop()
-    await nc.close()
+    await streams.close()
     await nats.stop()
     dir.remove()
   })
@@ -116,8 +110,8 @@ describe('close with billing', () => {
     assert.deepEqual(requested, ['2026-11-20', '2026-11-21', '2026-11-22'])
     const closed = await events('billing.day_closed')
     assert.deepEqual(closed.map((d) => d.business_day), ['2026-11-20', '2026-11-21', '2026-11-22'])
-    assert.equal(closed[0].accounts_paid, 1)
-    const paid = closed[0].total_paid
+    assert.equal(closed[0]!.accounts_paid, 1)
+    const paid = closed[0]!.total_paid
     assert.ok(paid > 0)
 
     await waitFor(() => mails.length >= 1, 'the payout mail', 10_000)
@@ -128,7 +122,7 @@ describe('close with billing', () => {
 
     // Redelivery of every payout_made: no second mail.
     await close!.stop()
-    await (await manager(nc)).consumers.delete('BILLING', 'close-payouts')
+    await streams.jsm.consumers.delete('BILLING', 'close-billing-payout_made')
     await startClose()
     await waitFor(async () => (await fetch(`${close!.url}/readyz?max_lag=0`)).ok, 'close caught up')
     await new Promise((r) => setTimeout(r, 1500))

@@ -2,34 +2,33 @@
 // payout e-mails.
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
+import { Cron } from 'croner'
 import { Hono } from 'hono'
-import { runMain, type Clock, type WorkerContext, type WorkerDefinition } from '../runtime/worker.ts'
-import { accountHandlers } from './accounts.ts'
-import { Closer } from './closer.ts'
-import { Mailer } from './mailer.ts'
-import { routes } from './routes.tsx'
+import { runMain, type Clock, type Ctx, type WorkerDefinition } from '../runtime/worker.ts'
+import { Mailer } from './adapters/mailer.ts'
+import { requestClose } from './commands.ts'
+import { accountHandlers, closedDayHandlers, payoutHandlers } from './handlers.ts'
+import { apiRoutes } from './http.ts'
+import { pageRoutes } from './pages.tsx'
 import { type DB, migrations } from './store.ts'
 
 export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }): WorkerDefinition<DB> {
-  let parts: { closer: Closer; mailer: Mailer } | undefined
-  const of = (ctx: WorkerContext<DB>) => (parts ??= { closer: new Closer(ctx), mailer: new Mailer(ctx) })
+  let mailer: Mailer | undefined
+  const mailerOf = (ctx: Ctx<DB>) => (mailer ??= new Mailer(ctx))
   return {
     name: 'close',
     migrations,
     clock,
-    consumers: (ctx) => {
-      return [
-        { durable: 'close-accounts', stream: 'ACCOUNTS', filter: 'accounts.>', handlers: accountHandlers(ctx.store) },
-        { durable: 'close-days', stream: 'BILLING', filter: 'billing.day_closed.>', handlers: of(ctx).closer.handlers() },
-        { durable: 'close-payouts', stream: 'BILLING', filter: 'billing.payout_made.>', handlers: of(ctx).mailer.handlers() },
-      ]
-    },
+    consumes: (ctx) => [accountHandlers(ctx), closedDayHandlers(ctx), payoutHandlers(ctx, () => void mailerOf(ctx).sendDue())],
     start: (ctx) => {
-      const closer = of(ctx).closer.start()
-      const mailer = of(ctx).mailer.start()
-      return { stop: async () => (closer.stop(), await mailer.stop()) }
+      requestClose(ctx, 'catch_up')
+      const schedule = new Cron(ctx.config.closeCron, { timezone: ctx.config.tz }, () => {
+        requestClose(ctx, 'schedule')
+      })
+      const mails = mailerOf(ctx).start()
+      return { stop: async () => (schedule.stop(), await mails.stop()) }
     },
-    routes: (ctx) => new Hono().route('/', routes(ctx, of(ctx).closer)),
+    routes: (ctx) => new Hono().route('/', apiRoutes(ctx)).route('/', pageRoutes(ctx)),
   }
 }
 

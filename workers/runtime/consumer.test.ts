@@ -2,37 +2,31 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import { sampleData } from '../../contracts/fixtures.ts'
 import { type Handlers, EventConsumer } from './consumer.ts'
 import { silentLogger } from './log.ts'
-import { connectNats, DLQ_HEADERS, ensureStreams, manager } from './nats.ts'
+import { DLQ_HEADERS } from './nats.ts'
 import { openStore, type Store } from './store.ts'
-import { startNats, type NatsFixture } from './testing/nats-server.ts'
-import { readStream, tempDir, waitFor } from './testing/helpers.ts'
+import { tempDir, waitFor } from './testing/helpers.ts'
+import { readStream, startTestBroker, type TestBroker } from './testing/streams.ts'
 
 type DB = { effects: { event_id: string; account_id: string } }
 
 const migrations = [{ name: '001_effects', up: 'CREATE TABLE effects (event_id TEXT, account_id TEXT)' }]
 
-let nats: NatsFixture
-let nc: NatsConnection
+let broker: TestBroker
 let js: JetStreamClient
 let jsm: JetStreamManager
 const dir = tempDir()
 
 before(async () => {
-  nats = await startNats()
-  nc = await connectNats({ servers: [nats.url], name: 'test' })
-  jsm = await manager(nc)
-  js = jetstream(nc)
-  await ensureStreams(jsm, 1)
+  broker = await startTestBroker()
+  ;({ js, jsm } = broker.streams)
 })
 
 after(async () => {
-  await nc.drain()
-  await nats.stop()
+  await broker.stop()
   dir.remove()
 })
 

@@ -1,32 +1,45 @@
-// The durable pull-consumer loop every worker uses. A fetched batch is handled in one
-// SQLite transaction together with the inbox record of each event, so a duplicate has no
-// second effect. When a handler fails, the batch is rolled back and handled again with each
-// event in its own savepoint, so one failing event does not undo the others.
-// Acks go out after the commit; failures are retried with backoff (nak with delay);
-// what fails its schema, or keeps failing, is dead-lettered to dlq.<worker> and acked.
+// The durable pull-consumer loop every worker uses: it fetches, has a batch applied to the
+// worker's SQLite file (batch.ts: inbox, savepoints, outcomes), and then acks, naks with a
+// growing delay, or dead-letters to dlq.<worker>. Acks go out after the commit.
+// A worker declares a consumer by the events it handles; the stream, the filter and the
+// durable's name follow from them (subscriptionOf).
 import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream'
 import { headers as natsHeaders } from '@nats-io/nats-core'
-import { type Decoded as DecodeResult, decodeEvent, type Envelope } from '../../contracts/envelope.ts'
+import { decodeEvent } from '../../contracts/envelope.ts'
 import type { EventName } from '../../contracts/registry.ts'
+import { backoff } from './backoff.ts'
+import { applyBatch, type Handlers, type Outcome } from './batch.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
-import { DLQ_HEADERS, dlqSubject, ensureDurable, type StreamName } from './nats.ts'
+import { DLQ_HEADERS, dlqSubject, ensureDurable, type StreamName, streamOf } from './nats.ts'
 import type { Store } from './store.ts'
 
-/** A handler either applies the event or asks to see it again later (a dependency is missing). */
-export type HandlerResult = void | { retry: string }
+export type { Handlers, HandlerResult } from './batch.ts'
 
-export type Handlers = { [N in EventName]?: (event: Envelope<N>) => HandlerResult }
+/** Where a consumer reads: the stream, one filter subject (all a 2.9 server takes), the durable. */
+export type Subscription = { stream: StreamName; filter: string; durable: string }
 
-export type ConsumerSpec = {
-  /** Durable name, unique per worker and filter, e.g. billing-tasks. */
-  durable: string
-  stream: StreamName
-  filter: string
-  handlers: Handlers
+/**
+ * The subscription of a worker's handlers: one event is read alone (`billing.day_closed.>`,
+ * durable close-billing-day_closed); several are read from their whole stream, which must be
+ * the same for all (`tasks.>`, durable billing-tasks), and events without a handler are acked.
+ */
+export function subscriptionOf(worker: string, handlers: Handlers): Subscription {
+  const names = Object.keys(handlers) as EventName[]
+  if (names.length === 0) throw new Error(`${worker}: a consumer needs at least one handler`)
+  const prefixes = new Set(names.map((name) => name.split('.')[0]!))
+  if (prefixes.size > 1) throw new Error(`${worker}: one consumer reads one stream, but its handlers span ${[...prefixes].join(', ')}`)
+  const [prefix] = prefixes as Set<string>
+  const stream = streamOf(names[0]!)
+  if (names.length === 1) {
+    const name = names[0]!
+    return { stream, filter: `${name}.>`, durable: `${worker}-${name.replace('.', '-')}` }
+  }
+  return { stream, filter: `${prefix}.>`, durable: `${worker}-${prefix}` }
 }
 
-export type ConsumerOptions = ConsumerSpec & {
+export type ConsumerOptions = Subscription & {
+  handlers: Handlers
   worker: string
   store: Store<unknown>
   js: JetStreamClient
@@ -43,16 +56,8 @@ export type ConsumerOptions = ConsumerSpec & {
   afterCommit?: () => void
 }
 
-export const defaultBackoff = (deliveryCount: number): number => Math.min(250 * 2 ** (deliveryCount - 1), 30_000)
-
-class RetryLater extends Error {}
-
-type Outcome =
-  | { kind: 'applied' }
-  | { kind: 'duplicate' }
-  | { kind: 'ignored' }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'dead'; reason: string; eventId?: string }
+/** A failed delivery is retried after 250 ms, then twice as long each time, at most 30 s. */
+export const defaultBackoff = (deliveryCount: number): number => backoff(deliveryCount, { firstMs: 250, maxMs: 30_000 })
 
 export class EventConsumer {
   private consumer: Consumer | undefined
@@ -142,28 +147,23 @@ export class EventConsumer {
       } catch (error) {
         // A failure of the batch as a whole (the database itself): everything retries.
         this.log.error('batch failed, will be redelivered', { error, size: batch.length })
-        for (const msg of batch) msg.nak(this.backoffMs(msg.info.deliveryCount))
+        for (const msg of batch) msg.nak(this.retryDelay(msg))
       }
     }
   }
 
   private async handleBatch(batch: JsMsg[]): Promise<void> {
-    const decoded = batch.map((msg) => ({ msg, decoded: decodeEvent(msg.subject, msg.data) }))
-    // Nearly every batch applies cleanly, and then a savepoint per event is pure cost: the
-    // batch is first tried without them. A handler that throws or asks to wait rolls that
-    // attempt back; its outcome is kept, and the batch runs again with one savepoint per event,
-    // that event left out, so it fails alone. The events before it are handled a second time,
-    // their first effects having been rolled back with the attempt.
-    const failed = new Map<JsMsg, Outcome>()
-    const outcomes = this.applyAll(decoded, failed) ?? this.applyEach(decoded, failed)
+    const deliveries = batch.map((msg) => ({ decoded: decodeEvent(msg.subject, msg.data), deliveries: msg.info.deliveryCount }))
+    const outcomes = applyBatch(this.options.store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, log: this.log })
     this.counters.batches?.inc({ consumer: this.options.durable })
     this.options.afterCommit?.()
 
     const counts = new Map<Outcome['kind'], number>()
-    for (const outcome of outcomes.values()) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1)
+    for (const outcome of outcomes) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1)
     for (const [outcome, n] of counts) this.counters.events?.inc({ consumer: this.options.durable, outcome }, n)
     const deadLetters: Array<Promise<void>> = []
-    for (const [msg, outcome] of outcomes) {
+    outcomes.forEach((outcome, i) => {
+      const msg = batch[i]!
       switch (outcome.kind) {
         case 'applied':
         case 'duplicate':
@@ -171,108 +171,14 @@ export class EventConsumer {
           msg.ack()
           break
         case 'failed':
-          msg.nak(this.backoffMs(msg.info.deliveryCount))
+          msg.nak(this.retryDelay(msg))
           break
         case 'dead':
           deadLetters.push(this.deadLetter(msg, outcome.reason, outcome.eventId))
           break
       }
-    }
-    await Promise.all(deadLetters)
-  }
-
-  /** What needs no handler: undecodable and unhandled events. */
-  private triage(d: DecodeResult): Outcome | ((e: Envelope) => HandlerResult) {
-    if (!d.ok) return { kind: 'dead', reason: d.reason, eventId: d.eventId }
-    const handler = this.options.handlers[d.event.event_name] as ((e: Envelope) => HandlerResult) | undefined
-    if (!handler) return { kind: 'ignored' }
-    return handler
-  }
-
-  /**
-   * Records the event in the inbox; false when it was there already (a duplicate). One statement
-   * finds and records it. It runs before the handler, in the same transaction or savepoint, so a
-   * handler that fails rolls the record back with its own effects.
-   */
-  private remembers(store: Store<unknown>): (eventId: string) => boolean {
-    const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?) ON CONFLICT DO NOTHING')
-    const consumer = this.options.durable
-    return (eventId) => remember.run(eventId, consumer).changes === 1
-  }
-
-  /** The batch in one transaction without savepoints; undefined when a handler did not apply. */
-  private applyAll(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: Map<JsMsg, Outcome>): Map<JsMsg, Outcome> | undefined {
-    const { store } = this.options
-    const remember = this.remembers(store)
-    try {
-      return store.tx(() => {
-        const outcomes = new Map<JsMsg, Outcome>()
-        for (const { msg, decoded: d } of decoded) {
-          const handler = this.triage(d)
-          if (typeof handler !== 'function') {
-            outcomes.set(msg, handler)
-            continue
-          }
-          const event = (d as { event: Envelope }).event
-          if (!remember(event.event_id)) {
-            outcomes.set(msg, { kind: 'duplicate' })
-            continue
-          }
-          try {
-            const result = handler(event)
-            if (result && 'retry' in result) throw new RetryLater(result.retry)
-          } catch (error) {
-            failed.set(msg, this.failure(msg, event, error))
-            throw error
-          }
-          outcomes.set(msg, { kind: 'applied' })
-        }
-        return outcomes
-      })
-    } catch (error) {
-      if (failed.size === 0) throw error
-      return undefined
-    }
-  }
-
-  private failure(msg: JsMsg, event: Envelope, error: unknown): Outcome {
-    const reason = error instanceof RetryLater ? `waiting: ${error.message}` : `handler failed: ${(error as Error).message}`
-    if (!(error instanceof RetryLater)) this.log.warn('handler failed', { event: event.event_name, event_id: event.event_id, error })
-    return msg.info.deliveryCount >= this.maxDeliver ? { kind: 'dead', reason, eventId: event.event_id } : { kind: 'failed', reason }
-  }
-
-  /** The batch in one transaction, each event in its own savepoint with its inbox record. */
-  private applyEach(decoded: Array<{ msg: JsMsg; decoded: DecodeResult }>, failed: ReadonlyMap<JsMsg, Outcome>): Map<JsMsg, Outcome> {
-    const { store } = this.options
-    const remember = this.remembers(store)
-    return store.tx(() => {
-      const outcomes = new Map<JsMsg, Outcome>()
-      for (const { msg, decoded: d } of decoded) {
-        const known = failed.get(msg)
-        if (known) {
-          outcomes.set(msg, known)
-          continue
-        }
-        const handler = this.triage(d)
-        if (typeof handler !== 'function') {
-          outcomes.set(msg, handler)
-          continue
-        }
-        const event = (d as { event: Envelope }).event
-        try {
-          const fresh = store.tx(() => {
-            if (!remember(event.event_id)) return false
-            const result = handler(event)
-            if (result && 'retry' in result) throw new RetryLater(result.retry)
-            return true
-          })
-          outcomes.set(msg, fresh ? { kind: 'applied' } : { kind: 'duplicate' })
-        } catch (error) {
-          outcomes.set(msg, this.failure(msg, event, error))
-        }
-      }
-      return outcomes
     })
+    await Promise.all(deadLetters)
   }
 
   private async deadLetter(msg: JsMsg, reason: string, eventId: string | undefined): Promise<void> {
@@ -294,7 +200,11 @@ export class EventConsumer {
     } catch (error) {
       // The dead letter could not be written: keep the message and try again later.
       this.log.error('dead-letter publish failed', { error, subject: msg.subject })
-      msg.nak(this.backoffMs(msg.info.deliveryCount))
+      msg.nak(this.retryDelay(msg))
     }
+  }
+
+  private retryDelay(msg: JsMsg): number {
+    return this.backoffMs(msg.info.deliveryCount)
   }
 }

@@ -1,4 +1,10 @@
-// Calendar arithmetic on business days, written YYYY-MM-DD.
+// The business calendar: days are written YYYY-MM-DD, and business day D is calendar day D in
+// the business time zone (ATES_TZ).
+
+/** The calendar day of an instant in a time zone: 2026-11-23. */
+export function dayIn(timeZone: string, at: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at)
+}
 
 /** The day n calendar days after (or, negative, before) a YYYY-MM-DD day. */
 export function addDays(day: string, n: number): string {
@@ -10,4 +16,29 @@ export function addDays(day: string, n: number): string {
 /** The calendar day after a YYYY-MM-DD day. */
 export function nextDay(day: string): string {
   return addDays(day, 1)
+}
+
+/** The longest range of days a report may ask for. */
+export const MAX_RANGE_DAYS = 366
+
+export type DayRange = { from: string; to: string }
+export type RangeRefusal = { kind: 'invalid_range'; message: string }
+
+/**
+ * The days a report covers: `to` defaults to `today`, `from` to `defaultDays` − 1 days before
+ * `to`. A range that runs backwards or spans more than MAX_RANGE_DAYS is refused.
+ */
+export function dayRange(asked: { from?: string | undefined; to?: string | undefined }, today: string, defaultDays: number): DayRange | RangeRefusal {
+  const to = asked.to ?? today
+  const from = asked.from ?? addDays(to, -(defaultDays - 1))
+  if (from > to) return { kind: 'invalid_range', message: 'from must not be after to' }
+  if (addDays(from, MAX_RANGE_DAYS) <= to) return { kind: 'invalid_range', message: `the range may span at most ${MAX_RANGE_DAYS} days` }
+  return { from, to }
+}
+
+/** Every day of a range, in order. */
+export function daysOf(range: DayRange): string[] {
+  const days: string[] = []
+  for (let day = range.from; day <= range.to; day = nextDay(day)) days.push(day)
+  return days
 }

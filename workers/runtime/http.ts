@@ -7,8 +7,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Static, TSchema } from 'typebox'
 import { Compile, type Validator } from 'typebox/compile'
 import { describeErrors } from '../../contracts/envelope.ts'
+import type { RangeRefusal } from './days.ts'
 import type { Logger } from './log.ts'
 import type { Metrics, Series } from './metrics.ts'
+import type { Refusal } from './refusal.ts'
 
 export class HttpError extends Error {
   constructor(
@@ -177,3 +179,26 @@ export function sameOrigins(origins: string[]): MiddlewareHandler {
     await next()
   }
 }
+
+// A refusal answers with the status its worker's table gives its kind, in the JSON error shape.
+export type RefusalTable<R extends Refusal> = {
+  [K in R['kind']]: { status: ContentfulStatusCode; message?: string; details?: (refusal: Extract<R, { kind: K }>) => unknown }
+}
+
+/** The HttpError a refusal answers with: its own message, else the table's, else its kind. */
+export function refusalError<R extends Refusal>(table: RefusalTable<R>, refusal: R): HttpError {
+  const entry = table[refusal.kind as R['kind']] as RefusalTable<R>[R['kind']]
+  const details = entry.details?.(refusal as never)
+  return new HttpError(entry.status, refusal.kind, refusal.message ?? entry.message ?? refusal.kind, details)
+}
+
+/** A function that returns a result's value, or throws the HttpError of its refusal. */
+export function refusing<R extends Refusal>(table: RefusalTable<R>) {
+  return <T extends object>(result: T | R): Exclude<T, R> => {
+    if ('kind' in result) throw refusalError(table, result as R)
+    return result as Exclude<T, R>
+  }
+}
+
+/** A report over a range of days that runs backwards or is too long (runtime/days.ts). */
+export const RANGE_REFUSALS: RefusalTable<RangeRefusal> = { invalid_range: { status: 422 } }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isUuid } from '../../contracts/formats.ts'
-import { deterministicId, timeOrderedId } from './ids.ts'
+import { deterministicId } from '../../contracts/derived-ids.ts'
+import { timeOrderedId } from './ids.ts'
 
 test('deterministicId is a stable v5 UUID, different for different names', () => {
   const a = deterministicId('billing.fee', 'event-1')

@@ -11,6 +11,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/nats-core'
+import type { WorkerName } from './config.ts'
 import type { Logger } from './log.ts'
 
 export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'DLQ'
@@ -21,6 +22,15 @@ export const STREAMS: Record<StreamName, { subjects: string[]; description: stri
   TASKS: { subjects: ['tasks.>'], description: 'tasks.* events from tasks' },
   BILLING: { subjects: ['billing.>'], description: 'billing.* events and commands' },
   DLQ: { subjects: ['dlq.>'], description: 'dead letters: dlq.<worker>, with the reason in headers' },
+}
+
+/** The stream each worker publishes its events to (analytics publishes none). */
+export const OWN_STREAM: Record<WorkerName, StreamName | undefined> = {
+  auth: 'ACCOUNTS',
+  tasks: 'TASKS',
+  billing: 'BILLING',
+  close: 'BILLING',
+  analytics: undefined,
 }
 
 /** The stream a subject is stored in. */

@@ -3,32 +3,28 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createLogger, silentLogger } from './log.ts'
-import { connectNats, ensureStreams, manager } from './nats.ts'
+import { ensureStreams } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { openStore, type Store } from './store.ts'
-import { startNats, type NatsFixture } from './testing/nats-server.ts'
-import { readStream, tempDir, waitFor } from './testing/helpers.ts'
+import { tempDir, waitFor } from './testing/helpers.ts'
+import { readStream, startTestBroker, type TestBroker } from './testing/streams.ts'
 
-let nats: NatsFixture
+let broker: TestBroker
 let nc: NatsConnection
 let js: JetStreamClient
 let jsm: JetStreamManager
 const dir = tempDir()
 
 before(async () => {
-  nats = await startNats()
-  nc = await connectNats({ servers: [nats.url], name: 'test' })
-  jsm = await manager(nc)
-  js = jetstream(nc)
-  await ensureStreams(jsm, 1)
+  broker = await startTestBroker()
+  ;({ nc, js, jsm } = broker.streams)
 })
 
 after(async () => {
-  await nc.drain()
-  await nats.stop()
+  await broker.stop()
   dir.remove()
 })
 
@@ -112,7 +108,7 @@ describe('transactional outbox', () => {
       // Killed a few milliseconds after it is ready: mid-commit, mid-publish or mid-delete.
       const killAfter = run < 8 ? Math.floor(Math.random() * 40) : undefined
       const finished = await new Promise<boolean>((resolve) => {
-        const proc = spawn(process.execPath, ['--import', 'tsx', child, nats.url, file, String(total)], {
+        const proc = spawn(process.execPath, ['--import', 'tsx', child, broker.nats.url, file, String(total)], {
           stdio: ['ignore', 'pipe', 'inherit'],
         })
         let out = ''

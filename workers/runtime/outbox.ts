@@ -5,6 +5,7 @@
 import type { NatsConnection } from '@nats-io/nats-core'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import { type Envelope, makeEnvelope, type Producer } from '../../contracts/envelope.ts'
+import { backoff } from './backoff.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { WindowPublisher } from './publisher.ts'
@@ -50,6 +51,9 @@ export class Outbox {
 }
 
 type Row = { seq: number; event_id: string; subject: string; payload: string }
+
+/** A failed window is published again after 200 ms, then twice as long each time, at most 5 s. */
+const RETRY = { firstMs: 200, maxMs: 5000 }
 
 export type RelayOptions = {
   store: Store<unknown>
@@ -143,7 +147,7 @@ export class OutboxRelay {
         }
         if (failure !== undefined) {
           failures += 1
-          const delay = Math.min(100 * 2 ** failures, 5000)
+          const delay = backoff(failures, RETRY)
           log.warn('outbox relay: publish failed, will retry', { error: failure, retry_ms: delay, relayed })
           await this.sleep(delay, false)
         } else {

@@ -5,7 +5,8 @@ import { Hono } from 'hono'
 import Type from 'typebox'
 import { silentLogger } from './log.ts'
 import { jsonBody } from './http.ts'
-import { readStream, tempDir, waitFor } from './testing/helpers.ts'
+import { tempDir, waitFor } from './testing/helpers.ts'
+import { connectTestStreams, type TestStreams } from './testing/streams.ts'
 import { startNats, type NatsFixture } from './testing/nats-server.ts'
 import { type RunningWorker, runWorker, type WorkerDefinition } from './worker.ts'
 
@@ -19,15 +20,10 @@ const definition: WorkerDefinition<DB> = {
   name: 'auth',
   migrations: [{ name: '001_seen', up: 'CREATE TABLE seen (account_id TEXT PRIMARY KEY, name TEXT NOT NULL)' }],
   clock: { now: () => new Date(), newId: () => randomUUID() },
-  consumers: ({ store }) => [
+  consumes: ({ store }) => [
     {
-      durable: 'auth-test-accounts',
-      stream: 'ACCOUNTS',
-      filter: 'accounts.>',
-      handlers: {
-        'accounts.created': (event) => {
-          store.run(store.db.insertInto('seen').values({ account_id: event.data.account_id, name: event.data.name }))
-        },
+      'accounts.created': (event) => {
+        store.run(store.db.insertInto('seen').values({ account_id: event.data.account_id, name: event.data.name }))
       },
     },
   ],
@@ -53,15 +49,18 @@ const definition: WorkerDefinition<DB> = {
 
 let nats: NatsFixture
 let worker: RunningWorker<DB>
+let streams: TestStreams
 const dir = tempDir()
 
 before(async () => {
   nats = await startNats()
+  streams = await connectTestStreams(nats.url)
   worker = await runWorker(definition, { ATES_NATS_URL: nats.url, ATES_DATA_DIR: dir.path, ATES_AUTH_PORT: '0' }, { log: silentLogger })
 })
 
 after(async () => {
   await worker.stop()
+  await streams.close()
   await nats.stop()
   dir.remove()
 })
@@ -74,7 +73,7 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     const body = (await ready.json()) as { nats: boolean; database: boolean; consumer_lag: Record<string, number> }
     assert.equal(body.nats, true)
     assert.equal(body.database, true)
-    assert.deepEqual(Object.keys(body.consumer_lag), ['auth-test-accounts'])
+    assert.deepEqual(Object.keys(body.consumer_lag), ['auth-accounts-created'])
   })
 
   test('a write goes through the outbox to the stream and back through the consumer', async () => {
@@ -91,7 +90,7 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     assert.equal(seen[0]!.name, 'kesha')
     // The row is committed before the message is acked: the ack reaches the server just after.
     await waitFor(async () => (await fetch(`${worker.url}/readyz?max_lag=0`)).ok, 'caught up once the ack is in')
-    const stored = await readStream(worker.ctx.js, worker.ctx.jsm, 'ACCOUNTS')
+    const stored = await streams.read('ACCOUNTS')
     assert.equal(stored.length, 1)
     assert.equal(stored[0]!.subject, 'accounts.created.v1')
   })
@@ -112,13 +111,13 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     assert.equal(missing.status, 404)
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'not_found')
     assert.equal(worker.ctx.outbox.pending(), 0)
-    assert.equal((await readStream(worker.ctx.js, worker.ctx.jsm, 'ACCOUNTS')).length, 1)
+    assert.equal((await streams.read('ACCOUNTS')).length, 1)
   })
 
   test('/metrics speaks Prometheus text', async () => {
     const text = await (await fetch(`${worker.url}/metrics`)).text()
     assert.match(text, /# TYPE ates_http_requests_total counter/)
-    assert.match(text, /ates_consumer_events_total\{consumer="auth-test-accounts",outcome="applied"\} 1/)
+    assert.match(text, /ates_consumer_events_total\{consumer="auth-accounts-created",outcome="applied"\} 1/)
     assert.match(text, /ates_outbox_published_total 1/)
     assert.match(text, /ates_process_resident_memory_bytes \d+/)
     assert.match(text, /ates_process_memory_bytes\{kind="heap_used"\} \d+/)

@@ -5,17 +5,17 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { jetstream } from '@nats-io/jetstream'
 import { Hono } from 'hono'
-import type { Producer } from '../../contracts/envelope.ts'
+import type { Envelope, Producer } from '../../contracts/envelope.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
-import { type ConsumerOptions, type ConsumerSpec, EventConsumer } from './consumer.ts'
+import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
 import { limitBody, notFound, onError, opsRoutes, requestMetrics } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
-import { connectNats, ensureStreams, manager } from './nats.ts'
+import { connectNats, ensureStreams, manager, OWN_STREAM } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
+import { readToEnd } from './replay.ts'
 import { type Migration, openStore, type Store } from './store.ts'
 
 export type Clock = {
@@ -23,16 +23,19 @@ export type Clock = {
   newId: () => string
 }
 
-export type WorkerContext<DB> = Clock & {
+/** What a worker's commands, handlers and queries are given: everything but the broker. */
+export type Ctx<DB> = Clock & {
   name: WorkerName
   config: Config
   log: Logger
   metrics: Metrics
   store: Store<DB>
   outbox: Outbox
-  nc: NatsConnection
-  js: JetStreamClient
-  jsm: JetStreamManager
+  /**
+   * Reads the stream this worker publishes to from its first event to the last one stored when
+   * the read began, a batch at a time, in order (a worker restoring its own past decisions).
+   */
+  readBack: (handle: (events: Envelope[]) => void) => Promise<number>
 }
 
 export type Stoppable = { stop(): Promise<void> | void }
@@ -42,12 +45,13 @@ export type WorkerDefinition<DB> = {
   migrations: ReadonlyArray<Migration<DB>>
   clock: Clock
   /** Runs once connected, before the outbox relay and the consumers start (a restore). */
-  prepare?: (ctx: WorkerContext<DB>) => Promise<void> | void
-  consumers?: (ctx: WorkerContext<DB>) => ConsumerSpec[]
+  beforeConsuming?: (ctx: Ctx<DB>) => Promise<void> | void
+  /** One durable consumer per group of handlers; its stream, filter and name follow from them. */
+  consumes?: (ctx: Ctx<DB>) => Handlers[]
   /** The worker's own routes; health, metrics and the error shape are added around them. */
-  routes?: (ctx: WorkerContext<DB>) => Hono
+  routes?: (ctx: Ctx<DB>) => Hono
   /** Anything else to start once connected (a schedule, a bootstrap); stopped first. */
-  start?: (ctx: WorkerContext<DB>) => Promise<Stoppable | void> | Stoppable | void
+  start?: (ctx: Ctx<DB>) => Promise<Stoppable | void> | Stoppable | void
 }
 
 /** Knobs for tests and benchmarks; production uses the defaults. */
@@ -57,7 +61,7 @@ export type RunOptions = {
 }
 
 export type RunningWorker<DB> = {
-  ctx: WorkerContext<DB>
+  ctx: Ctx<DB>
   port: number
   url: string
   app: Hono
@@ -89,14 +93,20 @@ export async function runWorker<DB>(
   const outbox = new Outbox(store as Store<unknown>, name, definition.clock.now, definition.clock.newId)
   const relay = new OutboxRelay({ store: store as Store<unknown>, nc, log, metrics })
   outbox.onEmit = () => relay.kick()
-  const ctx: WorkerContext<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, nc, js, jsm }
+  const readBack = (handle: (events: Envelope[]) => void) => {
+    const own = OWN_STREAM[name]
+    if (!own) throw new Error(`${name} publishes to no stream of its own`)
+    return readToEnd(js, jsm, own, handle)
+  }
+  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack }
 
-  await definition.prepare?.(ctx)
+  await definition.beforeConsuming?.(ctx)
   relay.start()
-  const consumers = (definition.consumers?.(ctx) ?? []).map(
-    (spec) =>
+  const consumers = (definition.consumes?.(ctx) ?? []).map(
+    (handlers) =>
       new EventConsumer({
-        ...spec,
+        ...subscriptionOf(name, handlers),
+        handlers,
         ...options.consumer,
         worker: name,
         store: store as Store<unknown>,

@@ -1,23 +1,16 @@
 // tasks' commands: the domain decides, the store applies, and the decided events go to the
 // outbox in the same transaction as the change they report.
-import type { WorkerContext } from '../runtime/worker.ts'
+import type { Ctx } from '../runtime/worker.ts'
 import { type CreateTask, decideComplete, decideCreate, decideReassign, isRefusal, type Random, type Refusal } from './domain.ts'
-import { type DB, eligibleIds, findTask, openTasksAfter, type TaskView } from './store.ts'
-
-export type Ctx = WorkerContext<DB>
+import { assignTask, completeTask as storeCompletion, type DB, eligibleIds, findTask, insertTask, openTasksAfter, type TaskView } from './store.ts'
 
 /** Resolves once committed; tasks created at the same moment share one commit. */
-export function createTask(ctx: Ctx, random: Random, creator: string, command: CreateTask): Promise<TaskView | Refusal> {
+export function createTask(ctx: Ctx<DB>, random: Random, creator: string, command: CreateTask): Promise<TaskView | Refusal> {
   return ctx.store.txGrouped((): TaskView | Refusal => {
     const decision = decideCreate(command, { eligible: eligibleIds(ctx.store), random, taskId: ctx.newId(), now: ctx.now().toISOString() })
     if (isRefusal(decision)) return decision
     const { created, assigned } = decision
-    ctx.store
-      .prepare(
-        `INSERT INTO tasks (task_id, title, jira_id, description, status, assignee_id, created_by, created_at)
-         VALUES (?, ?, ?, ?, 'open', ?, ?, ?)`,
-      )
-      .run(created.task_id, created.title, created.jira_id, created.description, created.assignee_id, creator, created.created_at)
+    insertTask(ctx.store, created, creator)
     ctx.outbox.emit('tasks.created', created)
     ctx.outbox.emit('tasks.assigned', assigned)
     return findTask(ctx.store, created.task_id)!
@@ -32,15 +25,14 @@ const REASSIGN_PAGE = 1000
  * task with its old assignee and no event, so pressing again is all it takes (nothing half done
  * to resume). Open tasks are read a page at a time, after the last one drawn.
  */
-export function reassignAll(ctx: Ctx, random: Random): { reassigned: number } | Refusal {
+export function reassignAll(ctx: Ctx<DB>, random: Random): { reassigned: number } | Refusal {
   return ctx.store.tx(() => {
-    const update = ctx.store.prepare('UPDATE tasks SET assignee_id = ? WHERE task_id = ?')
     const given = { eligible: eligibleIds(ctx.store), random, now: ctx.now().toISOString() }
     let reassigned = 0
     for (let after = 0; ; ) {
       const page = openTasksAfter(ctx.store, after, REASSIGN_PAGE)
       const decision = decideReassign(page.tasks, given, (assigned) => {
-        update.run(assigned.assignee_id, assigned.task_id)
+        assignTask(ctx.store, assigned)
         ctx.outbox.emit('tasks.assigned', assigned)
       })
       // Nobody eligible is refused on the first page, before anything changed.
@@ -52,11 +44,11 @@ export function reassignAll(ctx: Ctx, random: Random): { reassigned: number } | 
   })
 }
 
-export function completeTask(ctx: Ctx, caller: string, taskId: string): TaskView | Refusal {
+export function completeTask(ctx: Ctx<DB>, caller: string, taskId: string): TaskView | Refusal {
   return ctx.store.tx(() => {
     const completed = decideComplete(findTask(ctx.store, taskId), caller, ctx.now().toISOString())
     if (isRefusal(completed)) return completed
-    ctx.store.prepare("UPDATE tasks SET status = 'completed', completed_at = ? WHERE task_id = ?").run(completed.completed_at, taskId)
+    storeCompletion(ctx.store, completed)
     ctx.outbox.emit('tasks.completed', completed)
     return findTask(ctx.store, taskId)!
   })

@@ -5,21 +5,20 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
 import { sampleData } from '../../contracts/fixtures.ts'
 import { EventConsumer } from '../runtime/consumer.ts'
 import { silentLogger } from '../runtime/log.ts'
-import { connectNats, ensureStreams, manager } from '../runtime/nats.ts'
+import { ensureStreams } from '../runtime/nats.ts'
 import { openStore, type Store } from '../runtime/store.ts'
 import { tempDir, waitFor } from '../runtime/testing/helpers.ts'
 import { startNats } from '../runtime/testing/nats-server.ts'
+import { connectTestStreams } from '../runtime/testing/streams.ts'
 
 test('tasks.created v1 and v2 reach a consumer as the same (title, jira_id)', async () => {
   const nats = await startNats()
   const dir = tempDir()
-  const nc = await connectNats({ servers: [nats.url], name: 'test' })
-  const js = jetstream(nc)
-  const jsm = await manager(nc)
+  const streams = await connectTestStreams(nats.url)
+  const { js, jsm } = streams
   await ensureStreams(jsm, 1)
   type DB = { seen: { arrival: number; title: string; jira_id: string | null } }
   const store = openStore<DB>(join(dir.path, 'c.sqlite'), [{ name: '001', up: 'CREATE TABLE seen (arrival INTEGER, title TEXT, jira_id TEXT)' }])
@@ -53,7 +52,7 @@ test('tasks.created v1 and v2 reach a consumer as the same (title, jira_id)', as
   ])
   await consumer.stop()
   store.close()
-  await nc.close()
+  await streams.close()
   await nats.stop()
   dir.remove()
 })

@@ -2,9 +2,12 @@
 // reassigning and completing decide (the events, or a typed refusal). Randomness, time and
 // ids come in as data; the store applies the events.
 import type { Static } from 'typebox'
-import type { Role } from '../../contracts/common.ts'
+import { JIRA_ID_PATTERN, type Role, TASK_LIMITS } from '../../contracts/common.ts'
 import { splitJiraId } from '../../contracts/jira.ts'
 import type { EventData } from '../../contracts/registry.ts'
+import { isRefusal } from '../runtime/refusal.ts'
+
+export { isRefusal }
 
 export type Random = () => number
 export type Assignable = { account_id: string; role: Static<typeof Role>; active: boolean }
@@ -20,10 +23,7 @@ export function draw(eligible: readonly string[], random: Random): string | unde
   return eligible[Math.min(eligible.length - 1, Math.floor(random() * eligible.length))]
 }
 
-export const JIRA_ID = /^[A-Z][A-Z0-9_]*-[0-9]+$/
-export const JIRA_ID_MAX = 64
-export const TITLE_MAX = 200
-export const DESCRIPTION_MAX = 5000
+const JIRA_ID = new RegExp(JIRA_ID_PATTERN)
 
 export type Refusal =
   | { kind: 'invalid_title'; message: string }
@@ -33,10 +33,6 @@ export type Refusal =
   | { kind: 'not_found' }
   | { kind: 'not_assignee' }
   | { kind: 'already_completed' }
-
-export function isRefusal<T extends object>(value: T | Refusal): value is Refusal {
-  return 'kind' in value
-}
 
 export type CreateTask = { title: string; jira_id?: string | null | undefined; description?: string | undefined }
 export type TaskCreated = EventData<'tasks.created'>
@@ -50,17 +46,17 @@ export type TaskCompleted = EventData<'tasks.completed'>
 export function normalize(command: CreateTask): Pick<TaskCreated, 'title' | 'jira_id' | 'description'> | Refusal {
   const split = splitJiraId(command.title)
   const given = command.jira_id?.trim() || null
-  if (given !== null && (given.length > JIRA_ID_MAX || !JIRA_ID.test(given))) {
+  if (given !== null && (given.length > TASK_LIMITS.jiraId || !JIRA_ID.test(given))) {
     return { kind: 'invalid_jira_id', message: 'jira_id looks like UBERPOP-42: capital letters, a dash, digits' }
   }
   if (given !== null && split.jira_id !== null && split.jira_id !== given) {
     return { kind: 'invalid_jira_id', message: `the title starts with ${split.jira_id} but jira_id is ${given}` }
   }
   if (split.title.length === 0) return { kind: 'invalid_title', message: 'the title needs words besides the jira id' }
-  if (split.title.length > TITLE_MAX) return { kind: 'invalid_title', message: `the title is longer than ${TITLE_MAX} characters` }
+  if (split.title.length > TASK_LIMITS.title) return { kind: 'invalid_title', message: `the title is longer than ${TASK_LIMITS.title} characters` }
   const description = command.description?.trim() ?? ''
-  if (description.length > DESCRIPTION_MAX) {
-    return { kind: 'invalid_description', message: `the description is longer than ${DESCRIPTION_MAX} characters` }
+  if (description.length > TASK_LIMITS.description) {
+    return { kind: 'invalid_description', message: `the description is longer than ${TASK_LIMITS.description} characters` }
   }
   return { title: split.title, jira_id: given ?? split.jira_id, description }
 }

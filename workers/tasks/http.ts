@@ -1,70 +1,49 @@
 // tasks' JSON API (SPEC §4): validate, authorize, run the command, map refusals to statuses.
 import { Hono } from 'hono'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { CreateTaskBody, ListTasksQuery } from '../../contracts/http/tasks.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
-import { check, HttpError, jsonBody } from '../runtime/http.ts'
-import { completeTask, createTask, type Ctx, reassignAll } from './commands.ts'
-import { isRefusal, type Random, type Refusal } from './domain.ts'
-import { decodeCursor, encodeCursor, findTask, listTasks } from './store.ts'
+import { check, HttpError, jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
+import type { Ctx } from '../runtime/worker.ts'
+import { completeTask, createTask, reassignAll } from './commands.ts'
+import type { Random, Refusal } from './domain.ts'
+import { taskOf, tasksPage } from './queries.ts'
+import type { DB } from './store.ts'
 
-const STATUS: Record<Refusal['kind'], ContentfulStatusCode> = {
-  invalid_title: 422,
-  invalid_jira_id: 422,
-  invalid_description: 422,
-  no_assignee: 409,
-  not_found: 404,
-  not_assignee: 403,
-  already_completed: 409,
+export const REFUSALS: RefusalTable<Refusal> = {
+  invalid_title: { status: 422 },
+  invalid_jira_id: { status: 422 },
+  invalid_description: { status: 422 },
+  no_assignee: { status: 409, message: 'nobody can take a task: there is no active account that is neither admin nor manager' },
+  not_found: { status: 404, message: 'no such task' },
+  not_assignee: { status: 403, message: 'only the assignee may complete a task' },
+  already_completed: { status: 409, message: 'the task is already completed' },
 }
 
-const MESSAGES: Partial<Record<Refusal['kind'], string>> = {
-  no_assignee: 'nobody can take a task: there is no active account that is neither admin nor manager',
-  not_found: 'no such task',
-  not_assignee: 'only the assignee may complete a task',
-  already_completed: 'the task is already completed',
-}
+/** The message a refusal is shown with, on a page as in the API. */
+export const refusalMessage = (refusal: Refusal) => refusalError(REFUSALS, refusal).message
 
-export function refusal(r: Refusal): HttpError {
-  return new HttpError(STATUS[r.kind], r.kind, 'message' in r ? r.message : (MESSAGES[r.kind] ?? r.kind))
-}
-
-export function apiRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
+export function apiRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
+  const orRefuse = refusing(REFUSALS)
   const api = new Hono<AuthEnv>()
   api.use('*', authenticate(authOptions(ctx.config, 'tasks')))
 
   api.post('/tasks', async (c) => {
-    const result = await createTask(ctx, random, c.get('caller').id, await jsonBody(c, CreateTaskBody))
-    if (isRefusal(result)) throw refusal(result)
-    return c.json(result, 201)
+    const task = orRefuse(await createTask(ctx, random, c.get('caller').id, await jsonBody(c, CreateTaskBody)))
+    return c.json(task, 201)
   })
-  api.post('/tasks/reassign', requireRole('manager', 'admin'), (c) => {
-    const result = reassignAll(ctx, random)
-    if (isRefusal(result)) throw refusal(result)
-    return c.json(result)
-  })
-  api.post('/tasks/:id/complete', (c) => {
-    const result = completeTask(ctx, c.get('caller').id, c.req.param('id'))
-    if (isRefusal(result)) throw refusal(result)
-    return c.json(result)
-  })
+  api.post('/tasks/reassign', requireRole('manager', 'admin'), (c) => c.json(orRefuse(reassignAll(ctx, random))))
+  api.post('/tasks/:id/complete', (c) => c.json(orRefuse(completeTask(ctx, c.get('caller').id, c.req.param('id')))))
   api.get('/tasks', (c) => {
     const query = check(ListTasksQuery, c.req.query(), 'query')
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-    if (query.cursor !== undefined && !cursor) throw new HttpError(422, 'invalid_cursor', 'cursor is not one this API gave out')
-    const assignee = query.assignee === 'me' ? c.get('caller').id : query.assignee
-    const page = listTasks(ctx.store, {
-      ...(assignee ? { assignee } : {}),
-      ...(query.status ? { status: query.status } : {}),
+    const page = tasksPage(ctx, {
+      assignee: query.assignee === 'me' ? c.get('caller').id : query.assignee,
+      status: query.status,
       limit: Number(query.limit ?? 50),
-      ...(cursor ? { cursor } : {}),
+      cursor: query.cursor,
     })
-    return c.json({ tasks: page.tasks, next_cursor: page.next && encodeCursor(page.next) })
+    if (!page) throw new HttpError(422, 'invalid_cursor', 'cursor is not one this API gave out')
+    return c.json(page)
   })
-  api.get('/tasks/:id', (c) => {
-    const task = findTask(ctx.store, c.req.param('id'))
-    if (!task) throw refusal({ kind: 'not_found' })
-    return c.json(task)
-  })
+  api.get('/tasks/:id', (c) => c.json(orRefuse(taskOf(ctx, c.req.param('id')) ?? { kind: 'not_found' as const })))
   return new Hono<AuthEnv>().route('/api', api)
 }

@@ -4,9 +4,9 @@ import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
 import { timeOrderedId } from '../runtime/ids.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
-import { apiRoutes } from './http.ts'
 import type { Random } from './domain.ts'
 import { accountHandlers } from './handlers.ts'
+import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
 import { type DB, migrations } from './store.ts'
 
@@ -20,7 +20,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: () => 
     name: 'tasks',
     migrations,
     clock,
-    consumers: (ctx) => [{ durable: 'tasks-accounts', stream: 'ACCOUNTS', filter: 'accounts.>', handlers: accountHandlers(ctx) }],
+    consumes: (ctx) => [accountHandlers(ctx)],
     routes: (ctx) => new Hono().route('/', apiRoutes(ctx, random)).route('/', pageRoutes(ctx, random)),
   }
 }

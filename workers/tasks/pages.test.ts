@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { TOKEN_COOKIE } from '../runtime/auth.ts'
-import { startTasks, type TasksFixture } from './fixture.ts'
+import { startTasks, type TasksFixture } from './testing/fixture.ts'
 
 let f: TasksFixture
 // Forms come from an aTES page; the auth worker's origin is one of them.

@@ -4,10 +4,13 @@ import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, type Caller } from '../runtime/auth.ts'
 import { HttpError, sameOrigins } from '../runtime/http.ts'
 import { refusalPages } from '../runtime/views/refusal.tsx'
-import { completeTask, createTask, type Ctx, reassignAll } from './commands.ts'
+import type { Ctx } from '../runtime/worker.ts'
+import { RAW_TITLE_MAX } from '../../contracts/common.ts'
+import { completeTask, createTask, reassignAll } from './commands.ts'
 import { isRefusal, type Random } from './domain.ts'
-import { refusal } from './http.ts'
-import { countOpen, decodeCursor, encodeCursor, listTasks } from './store.ts'
+import { refusalMessage } from './http.ts'
+import { openTaskCount, tasksPage } from './queries.ts'
+import type { DB } from './store.ts'
 import { ConfirmReassign, Dashboard } from './views/dashboard.tsx'
 
 const back = (notice: string, error = false) => `/?${error ? 'error' : 'notice'}=${encodeURIComponent(notice)}`
@@ -22,7 +25,7 @@ function mustManage(caller: Caller) {
   if (caller.role !== 'manager' && caller.role !== 'admin') throw new HttpError(403, 'forbidden', 'only managers and admins reassign tasks')
 }
 
-export function pageRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
+export function pageRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
   const { config } = ctx
   const urls = config.publicUrls
   const app = new Hono<AuthEnv>()
@@ -33,17 +36,11 @@ export function pageRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
   app.get('/', (c) => {
     const caller = c.get('caller')
     const filter = { status: status(c.req.query('status')), mine: c.req.query('assignee') === 'me' }
-    const myOpen = listTasks(ctx.store, { assignee: caller.id, status: 'open', limit: 200 }).tasks
-    const raw = c.req.query('cursor')
-    const cursor = raw ? decodeCursor(raw) : undefined
-    if (raw && !cursor) throw new HttpError(422, 'invalid_cursor', 'this page link is not one the dashboard gave out')
-    const all = listTasks(ctx.store, {
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.mine ? { assignee: caller.id } : {}),
-      ...(cursor ? { cursor } : {}),
-      limit: PAGE,
-    })
-    const older = all.next && encodeCursor(all.next)
+    const myOpen = tasksPage(ctx, { assignee: caller.id, status: 'open', limit: 200 })!.tasks
+    const cursor = c.req.query('cursor') || undefined
+    const all = tasksPage(ctx, { status: filter.status, assignee: filter.mine ? caller.id : undefined, cursor, limit: PAGE })
+    if (!all) throw new HttpError(422, 'invalid_cursor', 'this page link is not one the dashboard gave out')
+    const older = all.next_cursor
     return c.html(
       <Dashboard
         caller={caller}
@@ -62,30 +59,30 @@ export function pageRoutes(ctx: Ctx, random: Random): Hono<AuthEnv> {
   app.post('/tasks', async (c) => {
     const form = await c.req.parseBody()
     const title = field(form, 'title') ?? ''
-    if (title.length > 300) return c.redirect(back('The title is too long.', true), 303)
+    if (title.length > RAW_TITLE_MAX) return c.redirect(back('The title is too long.', true), 303)
     const result = await createTask(ctx, random, c.get('caller').id, {
       title,
       jira_id: field(form, 'jira_id') || null,
       description: field(form, 'description') ?? '',
     })
-    if (isRefusal(result)) return c.redirect(back(refusal(result).message, true), 303)
+    if (isRefusal(result)) return c.redirect(back(refusalMessage(result), true), 303)
     return c.redirect(back(`Created "${result.title}" and assigned it to ${result.assignee_name ?? 'a popug'}.`), 303)
   })
 
   app.post('/tasks/:id/complete', (c) => {
     const result = completeTask(ctx, c.get('caller').id, c.req.param('id'))
-    if (isRefusal(result)) return c.redirect(back(refusal(result).message, true), 303)
+    if (isRefusal(result)) return c.redirect(back(refusalMessage(result), true), 303)
     return c.redirect(back(`Completed "${result.title}".`), 303)
   })
 
   app.get('/reassign', (c) => {
     mustManage(c.get('caller'))
-    return c.html(<ConfirmReassign caller={c.get('caller')} urls={urls} open={countOpen(ctx.store)} />)
+    return c.html(<ConfirmReassign caller={c.get('caller')} urls={urls} open={openTaskCount(ctx)} />)
   })
   app.post('/reassign', (c) => {
     mustManage(c.get('caller'))
     const result = reassignAll(ctx, random)
-    if (isRefusal(result)) return c.redirect(back(refusal(result).message, true), 303)
+    if (isRefusal(result)) return c.redirect(back(refusalMessage(result), true), 303)
     return c.redirect(back(`Reassigned ${result.reassigned} open tasks.`), 303)
   })
   return app

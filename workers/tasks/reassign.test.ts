@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { completeTask, createTask } from './commands.ts'
 import { isRefusal } from './domain.ts'
-import { startTasks, type TasksFixture } from './fixture.ts'
+import { startTasks, type TasksFixture } from './testing/fixture.ts'
 
 const TASKS = 2_500
 const COMPLETED_EVERY = 7

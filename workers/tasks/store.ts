@@ -1,7 +1,9 @@
 // tasks' own SQLite: the tasks, and a replica of the accounts (from accounts.* events).
 import type { Role } from '../runtime/auth.ts'
+import type { Cursor } from '../runtime/cursor.ts'
+import { snapshotUpsert } from '../runtime/replica.ts'
 import type { Migration, Store } from '../runtime/store.ts'
-import type { OpenTask } from './domain.ts'
+import type { Assignable, OpenTask, TaskAssigned, TaskCompleted, TaskCreated } from './domain.ts'
 
 export type DB = {
   accounts: { account_id: string; name: string; role: Role; active: number; eligible: number; as_of: string }
@@ -50,7 +52,7 @@ export const migrations: Array<Migration<DB>> = [
   },
   {
     // An assignee's tasks of every status, newest first, read a page from the index instead of
-    // reading all of them and sorting: 2.5 ms → 0.1 ms for an account with 2,000 tasks.
+    // reading all of them and sorting.
     name: 'tasks_002',
     up: 'CREATE INDEX tasks_assignee_seq ON tasks (assignee_id, seq)',
   },
@@ -73,9 +75,27 @@ export function eligibleIds(store: Store<DB>): readonly string[] {
   return ids
 }
 
-/** The replica of accounts changed: the next draw reads the eligible accounts again. */
-export function accountsChanged(store: Store<DB>): void {
+/** Writes an account snapshot into the replica (the newest wins); the next draw reads the eligible accounts again. */
+export function saveAccount(store: Store<DB>, account: Assignable & { name: string }, eligible: boolean, asOf: string): void {
+  store.prepare(snapshotUpsert('accounts', 'account_id', ['name', 'role', 'active', 'eligible'])).run(account.account_id, account.name, account.role, account.active ? 1 : 0, eligible ? 1 : 0, asOf)
   eligibleCache.delete(store)
+}
+
+export function insertTask(store: Store<DB>, created: TaskCreated, createdBy: string): void {
+  store
+    .prepare(
+      `INSERT INTO tasks (task_id, title, jira_id, description, status, assignee_id, created_by, created_at)
+       VALUES (?, ?, ?, ?, 'open', ?, ?, ?)`,
+    )
+    .run(created.task_id, created.title, created.jira_id, created.description, created.assignee_id, createdBy, created.created_at)
+}
+
+export function assignTask(store: Store<DB>, assigned: Pick<TaskAssigned, 'task_id' | 'assignee_id'>): void {
+  store.prepare('UPDATE tasks SET assignee_id = ? WHERE task_id = ?').run(assigned.assignee_id, assigned.task_id)
+}
+
+export function completeTask(store: Store<DB>, completed: TaskCompleted): void {
+  store.prepare("UPDATE tasks SET status = 'completed', completed_at = ? WHERE task_id = ?").run(completed.completed_at, completed.task_id)
 }
 
 /** One task with its assignee's name. Every created task is read back through it: one prepared statement. */
@@ -89,18 +109,6 @@ export function findTask(store: Store<DB>, id: string): TaskView | undefined {
 }
 
 export type ListFilter = { assignee?: string; status?: 'open' | 'completed'; limit: number; cursor?: Cursor }
-
-/** Where the previous page ended. Clients get it encoded and must not read into it. */
-export type Cursor = { before: number }
-
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(`seq:${cursor.before}`).toString('base64url')
-}
-
-export function decodeCursor(text: string): Cursor | undefined {
-  const match = /^seq:([1-9][0-9]{0,14})$/.exec(Buffer.from(text, 'base64url').toString())
-  return match ? { before: Number(match[1]) } : undefined
-}
 
 // A list is one of eight shapes (which filters it has); each is built and compiled once and
 // then run as a prepared statement, instead of being built again on every read.

@@ -3,11 +3,8 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { jetstream } from '@nats-io/jetstream'
 import { decodeEvent } from '../../contracts/envelope.ts'
-import { manager } from '../runtime/nats.ts'
-import { readStream } from '../runtime/testing/helpers.ts'
-import { startTasks, type TasksFixture } from './fixture.ts'
+import { startTasks, type TasksFixture } from './testing/fixture.ts'
 
 let f: TasksFixture
 
@@ -24,7 +21,7 @@ async function call(method: string, path: string, who?: string, body?: unknown) 
 
 async function taskEvents() {
   await f.tasks.relay.flushed()
-  return (await readStream(jetstream(f.nc), await manager(f.nc), 'TASKS')).map((m) => {
+  return (await f.streams.read('TASKS')).map((m) => {
     const decoded = decodeEvent(m.subject, new TextEncoder().encode(m.data))
     assert.ok(decoded.ok, `valid envelope on ${m.subject}: ${decoded.ok ? '' : decoded.reason}`)
     assert.equal(m.headers?.get('Nats-Msg-Id'), decoded.event.event_id, 'deduplicated by event id')

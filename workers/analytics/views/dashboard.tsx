@@ -3,8 +3,10 @@
 import type { Caller } from '../../runtime/auth.ts'
 import { dollars } from '../../runtime/views/format.ts'
 import { Layout, type LayoutProps } from '../../runtime/views/layout.tsx'
-import type { days, Expensive, mostExpensiveIn, today } from '../model.ts'
+import type { days, mostExpensiveIn, today } from '../queries.ts'
+import type { Expensive } from '../store.ts'
 import { EarningsChart } from './chart.tsx'
+import { Table } from '../../runtime/views/table.tsx'
 
 const Task = ({ task }: { task: Expensive }) =>
   task ? (
@@ -78,16 +80,7 @@ export function Dashboard({ caller, urls, now, range, table, expensive }: Dashbo
           Management earnings, {range.from} – {range.to}
         </h2>
         <EarningsChart days={table} />
-        <table>
-          <thead>
-            <tr>
-              <th>Day</th>
-              <th class="num">Earnings</th>
-              <th class="num">Below zero at close</th>
-              <th>Most expensive task</th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table head={['Day', { label: 'Earnings', num: true }, { label: 'Below zero at close', num: true }, 'Most expensive task']}>
             {table.toReversed().map((d) => (
               <tr>
                 <td class="nowrap">{d.business_day}</td>
@@ -100,8 +93,7 @@ export function Dashboard({ caller, urls, now, range, table, expensive }: Dashbo
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+          </Table>
       </section>
     </Layout>
   )

@@ -1,9 +1,7 @@
-// Small helpers shared by tests: temp dirs, polling, reading a whole stream.
+// Small helpers shared by tests: temp dirs, polling, a seeded random source.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
-import type { MsgHdrs } from '@nats-io/nats-core'
 
 export function tempDir(prefix = 'ates-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix))
@@ -22,32 +20,15 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
 }
 
-export type StoredMessage = { seq: number; subject: string; data: string; headers: MsgHdrs | undefined }
-
-/** Every message a stream holds (optionally only on one subject filter), in order. */
-export async function readStream(
-  js: JetStreamClient,
-  jsm: JetStreamManager,
-  stream: string,
-  filter?: string,
-): Promise<StoredMessage[]> {
-  const info = await jsm.streams.info(stream)
-  const total = filter ? undefined : info.state.messages
-  if (total === 0) return []
-  const consumer = await js.consumers.get(stream, {
-    deliver_policy: DeliverPolicy.All,
-    ...(filter ? { filter_subjects: filter } : {}),
-  })
-  const out: StoredMessage[] = []
-  const lastSeq = info.state.last_seq
-  for (;;) {
-    const msg = await consumer.next({ expires: 1000 })
-    if (!msg) break
-    out.push({ seq: msg.seq, subject: msg.subject, data: msg.string(), headers: msg.headers })
-    if (msg.seq >= lastSeq || msg.info.pending === 0) break
-  }
-  await consumer.delete().catch(() => undefined)
-  return out
-}
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A seeded source of numbers in [0, 1) (mulberry32): the same seed, the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed | 0
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

@@ -54,16 +54,24 @@ export type LayoutProps = {
   children?: Child
 }
 
-export function Layout({ title, caller, current, urls, children }: LayoutProps) {
+/** A whole page: its title and style in the head, then the body. */
+export function Page({ title, style, children }: { title: string; style: string; children?: Child }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · aTES`}</title>
-        <style>{raw(STYLE)}</style>
+        <style>{raw(style)}</style>
       </head>
-      <body>
+      <body>{children}</body>
+    </html>
+  )
+}
+
+export function Layout({ title, caller, current, urls, children }: LayoutProps) {
+  return (
+    <Page title={title} style={STYLE}>
         <header>
           <strong>aTES</strong>
           <nav>
@@ -86,7 +94,6 @@ export function Layout({ title, caller, current, urls, children }: LayoutProps) 
           <h1>{title}</h1>
           {children}
         </main>
-      </body>
-    </html>
+    </Page>
   )
 }

@@ -4,23 +4,14 @@ import type { Caller } from '../../runtime/auth.ts'
 import { momentIn } from '../../runtime/views/format.ts'
 import { Layout, type LayoutProps } from '../../runtime/views/layout.tsx'
 import type { TaskView } from '../store.ts'
+import { Table } from '../../runtime/views/table.tsx'
 
 type Frame = { caller: Caller; urls: LayoutProps['urls']; tz: string }
 
 function TaskTable({ tasks, caller, tz, completable }: { tasks: TaskView[]; caller: Caller; tz: string; completable: boolean }) {
   if (tasks.length === 0) return <p class="muted">No tasks here.</p>
   return (
-    <table>
-      <thead>
-        <tr>
-          <th>Task</th>
-          <th>Assignee</th>
-          <th>Status</th>
-          <th>Created</th>
-          {completable && <th />}
-        </tr>
-      </thead>
-      <tbody>
+    <Table head={['Task', 'Assignee', 'Status', 'Created', completable && '']}>
         {tasks.map((t) => (
           <tr>
             <td>
@@ -43,8 +34,7 @@ function TaskTable({ tasks, caller, tz, completable }: { tasks: TaskView[]; call
             )}
           </tr>
         ))}
-      </tbody>
-    </table>
+      </Table>
   )
 }
 

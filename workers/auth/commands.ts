@@ -1,8 +1,10 @@
-// auth's commands: each change to an account and its accounts.* event in one transaction.
+// auth's commands: each change to an account and its accounts.* event in one transaction,
+// and logging in.
 import type { CreateAccountBody } from '../../contracts/http/auth.ts'
 import type { Config } from '../runtime/config.ts'
-import type { WorkerContext } from '../runtime/worker.ts'
-import { DUMMY_HASH, hashBeak, verifyBeak } from './beak.ts'
+import type { Ctx } from '../runtime/worker.ts'
+import { DUMMY_HASH, hashBeak, verifyBeak } from './adapters/beak.ts'
+import type { KeyRing } from './adapters/keys.ts'
 import {
   type Account,
   type AccountChange,
@@ -12,19 +14,12 @@ import {
   loginGate,
   noAttempts,
   normalizeEmail,
+  type Refusal,
 } from './domain.ts'
-import type { KeyRing } from './keys.ts'
+import { isRefusal } from '../runtime/refusal.ts'
 import { countAccounts, type DB, findByEmail, findById, insertAccount, toAccount, updateAccount } from './store.ts'
 
-export type Refusal =
-  | { kind: 'email_taken' }
-  | { kind: 'not_found' }
-  | { kind: 'invalid_credentials' }
-  | { kind: 'throttled'; retryAfterSeconds: number }
-
-export type Ctx = WorkerContext<DB>
-
-export async function createAccount(ctx: Ctx, body: CreateAccountBody): Promise<Account | Refusal> {
+export async function createAccount(ctx: Ctx<DB>, body: CreateAccountBody): Promise<Account | Refusal> {
   const email = normalizeEmail(body.email)
   const beakHash = await hashBeak(body.beak)
   return ctx.store.tx(() => {
@@ -37,7 +32,7 @@ export async function createAccount(ctx: Ctx, body: CreateAccountBody): Promise<
 }
 
 /** Applies a change; an account that would not change emits nothing. */
-export function changeAccount(ctx: Ctx, id: string, change: AccountChange): Account | Refusal {
+export function changeAccount(ctx: Ctx<DB>, id: string, change: AccountChange): Account | Refusal {
   return ctx.store.tx(() => {
     const row = findById(ctx.store, id)
     if (!row) return { kind: 'not_found' } as const
@@ -51,11 +46,11 @@ export function changeAccount(ctx: Ctx, id: string, change: AccountChange): Acco
 }
 
 /** The first start: the admin from ATES_ADMIN_EMAIL / ATES_ADMIN_BEAK, once. */
-export async function bootstrapAdmin(ctx: Ctx): Promise<Account | undefined> {
+export async function bootstrapAdmin(ctx: Ctx<DB>): Promise<Account | undefined> {
   if (countAccounts(ctx.store) > 0) return undefined
   const { adminEmail, adminBeak } = ctx.config
   const created = await createAccount(ctx, { name: 'Administrator', email: adminEmail, role: 'admin', beak: adminBeak })
-  return 'kind' in created ? undefined : created
+  return isRefusal(created) ? undefined : created
 }
 
 export type LoginResult = { token: string; token_type: 'Bearer'; expires_in: number; account: Account }
@@ -65,7 +60,7 @@ export class Logins {
   private readonly attempts = new Map<string, Attempts>()
 
   constructor(
-    private readonly ctx: Ctx,
+    private readonly ctx: Ctx<DB>,
     private readonly keys: KeyRing,
     private readonly config: Pick<Config, 'jwtIssuer' | 'jwtAudience' | 'jwtTtlSeconds'>,
   ) {}
@@ -98,8 +93,4 @@ export class Logins {
     if (this.attempts.size >= 10_000) this.attempts.delete(this.attempts.keys().next().value as string)
     this.attempts.set(email, attempts)
   }
-}
-
-export function isRefusal<T extends object>(value: T | Refusal): value is Refusal {
-  return 'kind' in value
 }

@@ -1,10 +1,10 @@
 // The token signing keys: Ed25519, kept in auth's SQLite so a restart logs nobody out.
 // The public halves are served as the JWKS the other workers verify tokens with.
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey, SignJWT } from 'jose'
-import { JWT_ALGORITHM } from '../runtime/auth.ts'
-import type { Store } from '../runtime/store.ts'
-import type { Account } from './domain.ts'
-import type { DB } from './store.ts'
+import { JWT_ALGORITHM } from '../../runtime/auth.ts'
+import type { Store } from '../../runtime/store.ts'
+import type { Account } from '../domain.ts'
+import { type DB, insertSigningKey, signingKeys } from '../store.ts'
 
 export type KeyRing = {
   jwks: { keys: JWK[] }
@@ -14,21 +14,14 @@ export type KeyRing = {
 
 /** Loads the newest signing key, creating one on the first start. */
 export async function loadKeyRing(store: Store<DB>, kidFor: () => string, now: () => Date): Promise<KeyRing> {
-  let rows = store.all(store.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc'))
+  let rows = signingKeys(store)
   if (rows.length === 0) {
     const { publicKey, privateKey } = await generateKeyPair(JWT_ALGORITHM, { crv: 'Ed25519', extractable: true })
     const kid = kidFor()
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: JWT_ALGORITHM, use: 'sig' }
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: JWT_ALGORITHM }
-    store.run(
-      store.db.insertInto('signing_keys').values({
-        kid,
-        private_jwk: JSON.stringify(privateJwk),
-        public_jwk: JSON.stringify(publicJwk),
-        created_at: now().toISOString(),
-      }),
-    )
-    rows = store.all(store.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc'))
+    insertSigningKey(store, { kid, private_jwk: JSON.stringify(privateJwk), public_jwk: JSON.stringify(publicJwk), created_at: now().toISOString() })
+    rows = signingKeys(store)
   }
   const current = rows[0]!
   const privateKey = await importJWK(JSON.parse(current.private_jwk) as JWK, JWT_ALGORITHM)

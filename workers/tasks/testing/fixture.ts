@@ -1,25 +1,22 @@
 // What tasks' integration tests share: a real nats-server, a token issuer, the worker on its
 // own SQLite file, and accounts published to the ACCOUNTS stream the way auth publishes them.
 import { randomUUID } from 'node:crypto'
-import { jetstream } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { makeEnvelope } from '../../contracts/envelope.ts'
-import type { Role } from '../runtime/auth.ts'
-import { silentLogger } from '../runtime/log.ts'
-import { connectNats } from '../runtime/nats.ts'
-import { tempDir, waitFor } from '../runtime/testing/helpers.ts'
-import { type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
-import { startTestIssuer, type TestIssuer } from '../runtime/testing/tokens.ts'
-import { type RunningWorker, runWorker } from '../runtime/worker.ts'
-import type { Random } from './domain.ts'
-import { definition } from './main.ts'
-import type { DB } from './store.ts'
+import type { Role } from '../../runtime/auth.ts'
+import { silentLogger } from '../../runtime/log.ts'
+import { tempDir, waitFor } from '../../runtime/testing/helpers.ts'
+import { type NatsFixture, startNats } from '../../runtime/testing/nats-server.ts'
+import { connectTestStreams, type TestStreams } from '../../runtime/testing/streams.ts'
+import { startTestIssuer, type TestIssuer } from '../../runtime/testing/tokens.ts'
+import { type RunningWorker, runWorker } from '../../runtime/worker.ts'
+import type { Random } from '../domain.ts'
+import { definition } from '../main.ts'
+import type { DB } from '../store.ts'
 
 export type Account = { id: string; name: string; role: Role; token: string }
 
 export type TasksFixture = {
   nats: NatsFixture
-  nc: NatsConnection
+  streams: TestStreams
   issuer: TestIssuer
   tasks: RunningWorker<DB>
   accounts: Record<string, Account>
@@ -34,7 +31,7 @@ export type TasksFixture = {
 export async function startTasks(random: Random): Promise<TasksFixture> {
   const dir = tempDir()
   const nats = await startNats()
-  const nc = await connectNats({ servers: [nats.url], name: 'test' })
+  const streams = await connectTestStreams(nats.url)
   const issuer = await startTestIssuer()
   const tasks = await runWorker(
     definition({ now: () => new Date(), newId: randomUUID }, random),
@@ -44,20 +41,13 @@ export async function startTasks(random: Random): Promise<TasksFixture> {
   const accounts: Record<string, Account> = {}
   return {
     nats,
-    nc,
+    streams,
     issuer,
     tasks,
     accounts,
     async publishAccount(name, role, active = true, event = 'accounts.created') {
       const id = accounts[name]?.id ?? randomUUID()
-      const { subject, envelope } = makeEnvelope({
-        name: event,
-        data: { account_id: id, name, email: `${name}@ates.test`, role, active },
-        eventId: randomUUID(),
-        time: new Date(),
-        producer: 'auth',
-      })
-      await jetstream(nc).publish(subject, JSON.stringify(envelope), { msgID: envelope.event_id })
+      await streams.publish(event, { account_id: id, name, email: `${name}@ates.test`, role, active })
       accounts[name] = { id, name, role, token: await issuer.token({ id, role, name }) }
       return accounts[name]
     },
@@ -66,7 +56,7 @@ export async function startTasks(random: Random): Promise<TasksFixture> {
     async stop() {
       await tasks.stop()
       await issuer.stop()
-      await nc.close()
+      await streams.close()
       await nats.stop()
       dir.remove()
     },

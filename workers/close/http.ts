@@ -1,0 +1,23 @@
+// close's JSON API, for admins: the history of closes, and "close the business day now".
+import { Hono } from 'hono'
+import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
+import { type RefusalTable, refusing, sameOrigins } from '../runtime/http.ts'
+import type { Ctx } from '../runtime/worker.ts'
+import { closeNow, type Refusal } from './commands.ts'
+import { history, nextDayToClose } from './queries.ts'
+import type { DB } from './store.ts'
+
+export const REFUSALS: RefusalTable<Refusal> = {
+  already_closed: { status: 409, message: 'the current business day is already closed' },
+}
+
+export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
+  const orRefuse = refusing(REFUSALS)
+  const api = new Hono<AuthEnv>()
+  api.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
+  api.use('*', authenticate(authOptions(ctx.config, 'close')))
+  api.use('*', requireRole('admin'))
+  api.get('/closes', (c) => c.json({ next_day: nextDayToClose(ctx), closes: history(ctx) }))
+  api.post('/closes', (c) => c.json(orRefuse(closeNow(ctx, c.get('caller').id)), 202))
+  return new Hono<AuthEnv>().route('/api', api)
+}

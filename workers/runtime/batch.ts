@@ -1,0 +1,141 @@
+// A batch of delivered events applied to a worker's SQLite file, without a broker: each event
+// is recorded in the inbox in the same transaction as its effect, so a redelivered event has
+// no second effect. The consumer loop (consumer.ts) fetches, then acks, naks or dead-letters
+// by the outcomes this returns.
+import type { Decoded, Envelope } from '../../contracts/envelope.ts'
+import type { EventName } from '../../contracts/registry.ts'
+import type { Logger } from './log.ts'
+import type { Store } from './store.ts'
+
+/** A handler either applies the event or asks to see it again later (a dependency is missing). */
+export type HandlerResult = void | { retry: string }
+
+export type Handlers = { [N in EventName]?: (event: Envelope<N>) => HandlerResult }
+
+export type Delivery = {
+  decoded: Decoded
+  /** How many times the broker has delivered it, this time included. */
+  deliveries: number
+}
+
+export type Outcome =
+  | { kind: 'applied' }
+  | { kind: 'duplicate' }
+  | { kind: 'ignored' }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'dead'; reason: string; eventId?: string }
+
+export type BatchOptions = {
+  /** Recorded with each event in the inbox. */
+  consumer: string
+  /** A handler failing on this delivery dead-letters the event instead of retrying it. */
+  maxDeliver: number
+  log?: Logger
+}
+
+class RetryLater extends Error {}
+
+type Handler = (event: Envelope) => HandlerResult
+
+/**
+ * Applies a batch in one transaction and returns each delivery's outcome, in order. Nearly
+ * every batch applies cleanly, and then a savepoint per event is pure cost: the batch is first
+ * tried without them. A handler that throws or asks to wait rolls that attempt back; its
+ * outcome is kept, and the batch runs again with one savepoint per event, that event left out,
+ * so it fails alone. Throws only when the database itself fails (nothing is then applied).
+ */
+export function applyBatch<DB>(store: Store<DB>, batch: readonly Delivery[], handlers: Handlers, options: BatchOptions): Outcome[] {
+  const remember = inbox(store, options.consumer)
+  const known = new Map<number, Outcome>()
+  return applyAll(store, batch, handlers, options, remember, known) ?? applyEach(store, batch, handlers, options, remember, known)
+}
+
+/**
+ * Records an event in the inbox; false when it was there already (a duplicate). One statement
+ * finds and records it. It runs before the handler, in the same transaction or savepoint, so a
+ * handler that fails rolls the record back with its own effects.
+ */
+function inbox<DB>(store: Store<DB>, consumer: string): (eventId: string) => boolean {
+  const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?) ON CONFLICT DO NOTHING')
+  return (eventId) => remember.run(eventId, consumer).changes === 1
+}
+
+/** What needs no handler: undecodable and unhandled events. */
+function triage(decoded: Decoded, handlers: Handlers): Outcome | Handler {
+  if (!decoded.ok) return { kind: 'dead', reason: decoded.reason, eventId: decoded.eventId }
+  const handler = handlers[decoded.event.event_name] as Handler | undefined
+  return handler ?? { kind: 'ignored' }
+}
+
+function failure(delivery: Delivery, event: Envelope, error: unknown, options: BatchOptions): Outcome {
+  const waiting = error instanceof RetryLater
+  const reason = waiting ? `waiting: ${error.message}` : `handler failed: ${(error as Error).message}`
+  if (!waiting) options.log?.warn('handler failed', { event: event.event_name, event_id: event.event_id, error })
+  return delivery.deliveries >= options.maxDeliver ? { kind: 'dead', reason, eventId: event.event_id } : { kind: 'failed', reason }
+}
+
+function run(handler: Handler, event: Envelope): void {
+  const result = handler(event)
+  if (result && 'retry' in result) throw new RetryLater(result.retry)
+}
+
+/** The batch in one transaction without savepoints; undefined when a handler did not apply. */
+function applyAll<DB>(
+  store: Store<DB>,
+  batch: readonly Delivery[],
+  handlers: Handlers,
+  options: BatchOptions,
+  remember: (eventId: string) => boolean,
+  known: Map<number, Outcome>,
+): Outcome[] | undefined {
+  try {
+    return store.tx(() =>
+      batch.map((delivery, i): Outcome => {
+        const handler = triage(delivery.decoded, handlers)
+        if (typeof handler !== 'function') return handler
+        const event = (delivery.decoded as { event: Envelope }).event
+        if (!remember(event.event_id)) return { kind: 'duplicate' }
+        try {
+          run(handler, event)
+        } catch (error) {
+          known.set(i, failure(delivery, event, error, options))
+          throw error
+        }
+        return { kind: 'applied' }
+      }),
+    )
+  } catch (error) {
+    if (known.size === 0) throw error
+    return undefined
+  }
+}
+
+/** The batch in one transaction, each event in its own savepoint with its inbox record. */
+function applyEach<DB>(
+  store: Store<DB>,
+  batch: readonly Delivery[],
+  handlers: Handlers,
+  options: BatchOptions,
+  remember: (eventId: string) => boolean,
+  known: ReadonlyMap<number, Outcome>,
+): Outcome[] {
+  return store.tx(() =>
+    batch.map((delivery, i): Outcome => {
+      const outcome = known.get(i)
+      if (outcome) return outcome
+      const handler = triage(delivery.decoded, handlers)
+      if (typeof handler !== 'function') return handler
+      const event = (delivery.decoded as { event: Envelope }).event
+      try {
+        const fresh = store.tx(() => {
+          if (!remember(event.event_id)) return false
+          run(handler, event)
+          return true
+        })
+        return fresh ? { kind: 'applied' } : { kind: 'duplicate' }
+      } catch (error) {
+        return failure(delivery, event, error, options)
+      }
+    }),
+  )
+}

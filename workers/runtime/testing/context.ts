@@ -1,0 +1,48 @@
+// A worker's context without a broker: its store (in memory by default), an outbox that only
+// collects, a clock and ids of the test's choosing. For handler and command tests that need
+// SQLite but no nats-server.
+import { randomUUID } from 'node:crypto'
+import type { Envelope, Producer } from '../../../contracts/envelope.ts'
+import { loadConfig, type Env } from '../config.ts'
+import { silentLogger } from '../log.ts'
+import { Metrics } from '../metrics.ts'
+import { Outbox } from '../outbox.ts'
+import { type Migration, openStore, type Store } from '../store.ts'
+import type { Ctx } from '../worker.ts'
+
+export type TestContextOptions = {
+  file?: string
+  now?: () => Date
+  newId?: () => string
+  env?: Env
+  /** What the worker's own stream holds, for readBack (empty by default). */
+  ownStream?: Envelope[]
+}
+
+export function testContext<DB>(name: Producer, migrations: ReadonlyArray<Migration<DB>>, options: TestContextOptions = {}): Ctx<DB> {
+  const store = openStore<DB>(options.file ?? ':memory:', migrations)
+  const now = options.now ?? (() => new Date())
+  const newId = options.newId ?? randomUUID
+  return {
+    name,
+    config: loadConfig(options.env ?? {}),
+    log: silentLogger,
+    metrics: new Metrics(),
+    store,
+    outbox: new Outbox(store as Store<unknown>, name, now, newId),
+    now,
+    newId,
+    readBack: async (handle) => {
+      const events = options.ownStream ?? []
+      if (events.length > 0) handle(events)
+      return events.length
+    },
+  }
+}
+
+/** The events a context's outbox holds, in order: what its commands and handlers emitted. */
+export function emitted<DB>(ctx: Ctx<DB>): Array<{ subject: string; event_id: string; data: Record<string, unknown> }> {
+  return (ctx.store.prepare('SELECT subject, event_id, payload FROM outbox ORDER BY seq').all() as Array<{ subject: string; event_id: string; payload: string }>).map(
+    (row) => ({ subject: row.subject, event_id: row.event_id, data: (JSON.parse(row.payload) as { data: Record<string, unknown> }).data }),
+  )
+}
