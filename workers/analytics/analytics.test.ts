@@ -14,18 +14,7 @@ import { type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
 import { connectTestStreams, producerOf, type TestStreams } from '../runtime/testing/streams.ts'
 import { startTestIssuer, type TestIssuer } from '../runtime/testing/tokens.ts'
 import { type RunningWorker, runWorker } from '../runtime/worker.ts'
-import { periodOf } from './domain.ts'
 import { definition } from './main.ts'
-
-describe('calendar periods', () => {
-  test('ISO weeks run Monday to Sunday, across months and years; months are calendar months', () => {
-    assert.deepEqual(periodOf('week', '2026-11-24'), { from: '2026-11-23', to: '2026-11-29' })
-    assert.deepEqual(periodOf('week', '2026-11-29'), { from: '2026-11-23', to: '2026-11-29' })
-    assert.deepEqual(periodOf('week', '2027-01-01'), { from: '2026-12-28', to: '2027-01-03' })
-    assert.deepEqual(periodOf('month', '2028-02-10'), { from: '2028-02-01', to: '2028-02-29' })
-    assert.deepEqual(periodOf('day', '2026-11-24'), { from: '2026-11-24', to: '2026-11-24' })
-  })
-})
 
 describe('analytics with billing', () => {
   const dir = tempDir()
