@@ -52,6 +52,10 @@ export const derivedIds = {
   paid: (transactionId: string) => deterministicId('billing.payout_made', transactionId),
   /** billing.day_closed of a day. */
   closed: (day: string) => deterministicId('billing.day_closed', day),
-  /** billing.day_close_requested of a day. */
-  closeRequested: (day: string) => deterministicId('billing.day_close_requested', day),
+  /** billing.day_close_requested of a day: the first ask, then each ask again (attempt 2, 3…). */
+  closeRequested: (day: string, attempt = 1) => deterministicId('billing.day_close_requested', attempt === 1 ? day : `${day}#${attempt}`),
+  /** billing.day_opened of a day. */
+  opened: (day: string) => deterministicId('billing.day_opened', day),
+  /** billing.day_close_refused answering a request. */
+  refused: (requestEventId: string) => deterministicId('billing.day_close_refused', requestEventId),
 }

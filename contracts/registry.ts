@@ -10,6 +10,8 @@ import { BillingTransactionAppliedV1 } from './events/billing.transaction_applie
 import { BillingDayCloseRequestedV1 } from './events/billing.day_close_requested.ts'
 import { BillingPayoutMadeV1 } from './events/billing.payout_made.ts'
 import { BillingDayClosedV1 } from './events/billing.day_closed.ts'
+import { BillingDayCloseRefusedV1 } from './events/billing.day_close_refused.ts'
+import { BillingDayOpenedV1 } from './events/billing.day_opened.ts'
 import { upcastTasksCreatedV1 } from './upcast.ts'
 
 export type EventKind = 'CUD' | 'business' | 'command'
@@ -39,6 +41,8 @@ export const latestSchemas = {
   'billing.day_close_requested': BillingDayCloseRequestedV1,
   'billing.payout_made': BillingPayoutMadeV1,
   'billing.day_closed': BillingDayClosedV1,
+  'billing.day_opened': BillingDayOpenedV1,
+  'billing.day_close_refused': BillingDayCloseRefusedV1,
 } as const
 
 export type EventName = keyof typeof latestSchemas
@@ -93,7 +97,7 @@ export const definitions: Record<EventName, Definition> = {
   },
   'billing.day_close_requested': {
     kind: 'command',
-    description: 'Close this business day: pay out positive balances and open the next day.',
+    description: 'Close every business day billing has not closed up to this one, in order; answered by billing.day_closed or billing.day_close_refused.',
     latest: 1,
     versions: { 1: { schema: BillingDayCloseRequestedV1 } },
   },
@@ -105,9 +109,21 @@ export const definitions: Record<EventName, Definition> = {
   },
   'billing.day_closed': {
     kind: 'business',
-    description: 'A business day was closed and the next one opened.',
+    description: 'A business day was closed: its positive balances were paid out.',
     latest: 1,
     versions: { 1: { schema: BillingDayClosedV1 } },
+  },
+  'billing.day_opened': {
+    kind: 'business',
+    description: 'Billing opened a business day, in its time zone: ledger entries are stamped with it from now on.',
+    latest: 1,
+    versions: { 1: { schema: BillingDayOpenedV1 } },
+  },
+  'billing.day_close_refused': {
+    kind: 'business',
+    description: 'Billing refused a close request (the day was closed already, or has not begun), with its open day.',
+    latest: 1,
+    versions: { 1: { schema: BillingDayCloseRefusedV1 } },
   },
 }
 

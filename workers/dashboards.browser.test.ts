@@ -150,8 +150,8 @@ describe('dashboards in a browser', () => {
     await page.getByRole('button', { name: 'Close business day now' }).click()
     await page.getByText(`Close of ${pips.day} requested.`).waitFor()
     const paid = pips.reward > pips.fee ? 1 : 0
-    const history = await reloadUntil(page, (t) => new RegExp(`${pips.day}.*by Administrator\\s+\\d{4}-`).test(t), 'billing to close the day')
-    assert.match(history, new RegExp(`${pips.day}.*by Administrator\\s+[\\d-]+ [\\d:]+\\s+${paid}\\s+${escaped(dollars(pips.reward - pips.fee))}\\s+${escaped(earned)}`))
+    const history = await reloadUntil(page, (t) => new RegExp(`${pips.day}.*by Administrator\\s+closed\\s+\\d{4}-`).test(t), 'billing to close the day')
+    assert.match(history, new RegExp(`${pips.day}.*by Administrator\\s+closed\\s+[\\d-]+ [\\d:]+\\s+${paid}\\s+${escaped(dollars(pips.reward - pips.fee))}\\s+${escaped(earned)}`))
     await screenshot(page, 'close-admin-closed')
 
     // Pip opens the closed day with the day picker: the payout is in the audit log, the balance is zero.

@@ -27,9 +27,13 @@ export function periodOf(period: Period, day: string): { from: string; to: strin
   return { from: iso(first), to: iso(last) }
 }
 
-/** The open business day as the events tell it: the day after the last close, or the newest day seen, else today. */
-export function openDayOf(seen: { lastClosed: string | undefined; newest: string | undefined }, today: string): string {
-  const candidates = [seen.lastClosed && nextDay(seen.lastClosed), seen.newest].filter((d): d is string => Boolean(d)).sort()
+/**
+ * The open business day as billing's events tell it: the last day it opened, the day after
+ * its last close, or the newest day an entry was stamped with, whichever is latest; before any
+ * of them, today by the clock.
+ */
+export function openDayOf(seen: { lastClosed: string | undefined; lastOpened?: string | undefined; newest: string | undefined }, today: string): string {
+  const candidates = [seen.lastClosed && nextDay(seen.lastClosed), seen.lastOpened, seen.newest].filter((d): d is string => Boolean(d)).sort()
   return candidates.at(-1) ?? today
 }
 

@@ -3,7 +3,7 @@
 import type { Handlers } from '../runtime/consumer.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { entryEffect } from './domain.ts'
-import { addEntry, type DB, saveClosedDay, savePrice, saveTitle } from './store.ts'
+import { addEntry, type DB, saveClosedDay, saveOpenedDay, savePrice, saveTitle } from './store.ts'
 
 export function taskHandlers(ctx: Ctx<DB>): Handlers {
   return {
@@ -16,5 +16,6 @@ export function billingHandlers(ctx: Ctx<DB>): Handlers {
     'billing.task_priced': (e) => savePrice(ctx.store, e.data),
     'billing.transaction_applied': (e) => addEntry(ctx.store, entryEffect(e.data)),
     'billing.day_closed': (e) => saveClosedDay(ctx.store, e.data),
+    'billing.day_opened': (e) => saveOpenedDay(ctx.store, e.data.business_day),
   }
 }

@@ -9,6 +9,7 @@ export type DB = {
   balances: { account_id: string; balance: number }
   earnings: { business_day: string; fees: number; rewards: number }
   closed_days: { business_day: string; accounts_negative: number; management_earnings: number }
+  opened_days: { business_day: string }
 }
 
 export const migrations: Array<Migration<DB>> = [
@@ -28,6 +29,11 @@ export const migrations: Array<Migration<DB>> = [
     // a month's answer reads one index entry, not every completion of the month.
     name: 'analytics_002',
     up: 'DROP INDEX completions_day; CREATE INDEX completions_day_reward ON completions (business_day, reward DESC, applied_at, task_id)',
+  },
+  {
+    // The days billing opened (billing.day_opened): an early close opens the next day at once.
+    name: 'analytics_003_opened_days',
+    up: 'CREATE TABLE opened_days (business_day TEXT PRIMARY KEY)',
   },
 ]
 
@@ -72,11 +78,17 @@ export function saveClosedDay(store: Store<DB>, day: DB['closed_days']): void {
     .run(day.business_day, day.accounts_negative, day.management_earnings)
 }
 
-/** The last day billing reported closed, and the newest day an entry was stamped with. */
-export function daysSeen(store: Store<DB>): { lastClosed: string | undefined; newest: string | undefined } {
+export function saveOpenedDay(store: Store<DB>, day: string): void {
+  store.prepare('INSERT INTO opened_days (business_day) VALUES (?) ON CONFLICT DO NOTHING').run(day)
+}
+
+/** The last day billing reported closed, the last it opened, and the newest day an entry was stamped with. */
+export function daysSeen(store: Store<DB>): { lastClosed: string | undefined; lastOpened: string | undefined; newest: string | undefined } {
+  const max = (sql: string) => (store.prepare(sql).pluck().get() as string | null) ?? undefined
   return {
-    lastClosed: (store.prepare('SELECT max(business_day) FROM closed_days').pluck().get() as string | null) ?? undefined,
-    newest: (store.prepare('SELECT max(business_day) FROM earnings').pluck().get() as string | null) ?? undefined,
+    lastClosed: max('SELECT max(business_day) FROM closed_days'),
+    lastOpened: max('SELECT max(business_day) FROM opened_days'),
+    newest: max('SELECT max(business_day) FROM earnings'),
   }
 }
 

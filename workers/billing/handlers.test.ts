@@ -9,8 +9,9 @@ import { applyBatch } from '../runtime/batch.ts'
 import { emitted, testContext } from '../runtime/testing/context.ts'
 import { seededRandom } from '../runtime/testing/helpers.ts'
 import { producerOf } from '../runtime/testing/streams.ts'
-import { accountHandlers, closeHandlers, restore, taskHandlers } from './handlers.ts'
+import { accountHandlers, closeHandlers, prepare, taskHandlers } from './handlers.ts'
 import { allBalances, type DB, migrations } from './store.ts'
+import { derivedIds } from '../../contracts/derived-ids.ts'
 
 const DAY = '2026-11-23'
 
@@ -20,7 +21,7 @@ test('ledger invariants over random event sequences: balance = Σcredit − Σde
   for (let run = 0; run < 1500; run++) {
     let clock = Date.parse(`${DAY}T09:00:00Z`)
     const ctx = testContext<DB>('billing', migrations, { now: () => new Date((clock += 1000)), env: { ATES_TZ: 'UTC' } })
-    await restore(ctx) // opens the first business day: today by the clock
+    await prepare(ctx, random) // opens the first business day: today by the clock
     const handlers = { ...accountHandlers(ctx), ...taskHandlers(ctx, random), ...closeHandlers(ctx, random) }
     const deliver = (events: Envelope[]) =>
       applyBatch(ctx.store, events.map((event) => ({ decoded: { ok: true, event, version: event.event_version }, deliveries: 1 })), handlers, { consumer: 'test', maxDeliver: 10 })
@@ -88,4 +89,35 @@ test('ledger invariants over random event sequences: balance = Σcredit − Σde
     ctx.store.close()
   }
   assert.ok(eventsChecked > 10_000, `${eventsChecked} events`)
+})
+
+test('a rebuild from a stream holding an account\'s entries out of order gives each balance the sum of its entries', async () => {
+  // The stream holds +3000 (balance_after 2000) before −1000 (balance_after −1000): the last
+  // balance_after in stream order would say −1000.
+  const account = 'a0000000-0000-4000-8000-000000000001'
+  const entry = (transaction: string, debit: number, credit: number, after: number, appliedAt: string) =>
+    makeEnvelope({
+      name: 'billing.transaction_applied',
+      data: { transaction_id: transaction, account_id: account, kind: debit ? 'assign_fee' : 'completion_reward', debit, credit, task_id: 'b0000000-0000-4000-8000-000000000001', business_day: DAY, balance_after: after, applied_at: appliedAt },
+      eventId: derivedIds.applied(transaction),
+      time: new Date(appliedAt),
+      producer: 'billing',
+    }).envelope as Envelope
+  const ownStream = [
+    makeEnvelope({ name: 'billing.day_opened', data: { business_day: DAY, time_zone: 'UTC', reason: 'first_day', opened_at: `${DAY}T08:00:00.000Z` }, eventId: derivedIds.opened(DAY), time: new Date(`${DAY}T08:00:00.000Z`), producer: 'billing' }).envelope as Envelope,
+    entry('c0000000-0000-4000-8000-000000000002', 0, 3000, 2000, `${DAY}T10:00:00.000Z`),
+    entry('c0000000-0000-4000-8000-000000000001', 1000, 0, -1000, `${DAY}T09:00:00.000Z`),
+  ]
+  const ctx = testContext<DB>('billing', migrations, { now: () => new Date(`${DAY}T12:00:00Z`), ownStream })
+  await prepare(ctx, () => 0)
+  assert.deepEqual(allBalances(ctx.store), [{ account_id: account, balance: 2000 }])
+  ctx.store.close()
+})
+
+test('billing refuses to start in a zone other than the one its ledger was kept in', async () => {
+  const ctx = testContext<DB>('billing', migrations, { now: () => new Date(`${DAY}T12:00:00Z`), env: { ATES_TZ: 'Europe/Berlin' } })
+  await prepare(ctx, () => 0)
+  const moved = { ...ctx, config: { ...ctx.config, tz: 'UTC' } }
+  await assert.rejects(prepare(moved, () => 0), /billing keeps its business days in Europe\/Berlin but ATES_TZ is UTC/)
+  ctx.store.close()
 })

@@ -7,35 +7,38 @@ import type { Envelope } from '../../contracts/envelope.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import { dayIn } from '../runtime/days.ts'
 import type { Ctx } from '../runtime/worker.ts'
-import { type BillingEvent, type BillingView, type Command, dayAfterClose, decide, type Random } from './domain.ts'
+import { type BillingEvent, type BillingView, type Command, decide, type Random } from './domain.ts'
 import {
   allBalances,
   amountsOn,
   balanceOf,
+  calendarOf,
+  currentDay,
   type DB,
   dropEntryIndexes,
+  ensureAccount,
   entryIndexes,
-  firstEntryDay,
   insertEntry,
+  insertOpenDay,
   insertPrice,
   isApplied,
   isEmpty,
+  ledgerBalances,
   markClosed,
-  openDay,
-  openFirstDay,
+  markHandled,
   priceOf,
   saveAccount,
   saveTaskDetails,
   setBalance,
+  setTimeZone,
+  timeZone,
 } from './store.ts'
 
 /** Billing's state as the store holds it. */
 function viewOf(ctx: Ctx<DB>): BillingView {
   const { store } = ctx
-  const day = openDay(store)
-  if (!day) throw new Error('no open business day')
   return {
-    openDay: day,
+    ...calendarOf(store),
     priceOf: (taskId) => priceOf(store, taskId),
     isApplied: (transactionId) => isApplied(store, transactionId),
     balanceOf: (accountId) => balanceOf(store, accountId),
@@ -51,19 +54,25 @@ function record(ctx: Ctx<DB>, event: BillingEvent, at: string): void {
       return insertPrice(ctx.store, event.data)
     case 'billing.transaction_applied':
       insertEntry(ctx.store, event.data)
+      ensureAccount(ctx.store, event.data.account_id)
       return setBalance(ctx.store, event.data.account_id, event.data.balance_after)
-    case 'billing.payout_made':
-      return
+    case 'billing.day_opened':
+      insertOpenDay(ctx.store, event.data.business_day)
+      return setTimeZone(ctx.store, event.data.time_zone)
     case 'billing.day_closed':
-      return markClosed(ctx.store, event.data, at, dayAfterClose(event.data.business_day))
+      return markClosed(ctx.store, event.data, at)
+    case 'billing.payout_made':
+    case 'billing.day_close_refused':
+      return
   }
 }
 
-/** Decides a command and applies what it decided: the store, then the outbox. */
-function handle(ctx: Ctx<DB>, random: Random, command: Command): void {
+/** Decides a command by billing's clock and applies what it decided: the store, then the outbox. */
+export function handle(ctx: Ctx<DB>, random: Random, command: Command): void {
   const now = ctx.now()
   const at = now.toISOString()
-  for (const event of decide(command, viewOf(ctx), { random, now: at })) {
+  const given = { random, now: at, today: dayIn(ctx.config.tz, now), timeZone: ctx.config.tz }
+  for (const event of decide(command, viewOf(ctx), given)) {
     record(ctx, event, at)
     ctx.outbox.emit(event.name, event.data as never, { eventId: event.id, time: now })
   }
@@ -89,51 +98,86 @@ export function taskHandlers(ctx: Ctx<DB>, random: Random): Handlers {
 
 export function closeHandlers(ctx: Ctx<DB>, random: Random): Handlers {
   return {
-    'billing.day_close_requested': (e) => handle(ctx, random, { kind: 'close', business_day: e.data.business_day }),
+    'billing.day_close_requested': (e) => handle(ctx, random, { kind: 'close', business_day: e.data.business_day, request_event_id: e.event_id }),
   }
 }
 
-/** Makes sure there is an open day; an empty database first restores billing's own decisions. */
-export async function restore(ctx: Ctx<DB>): Promise<void> {
+/**
+ * Before consuming: an empty database first restores billing's own decisions; then the zone
+ * billing's calendar runs in is checked against ATES_TZ, and the calendar brought to today
+ * (the first day opens, or the day the clock is on).
+ */
+export async function prepare(ctx: Ctx<DB>, random: Random): Promise<void> {
   if (isEmpty(ctx.store)) {
     ctx.store.exec(dropEntryIndexes)
-    const restored = await ctx.readBack((events) => ctx.store.tx(() => restoreBatch(ctx, events)))
-    if (restored > 0) ctx.log.info('restored billing decisions from the BILLING stream', { events: restored })
+    const answers = { requests: new Map<string, string>(), refused: new Set<string>(), lastClosed: '' }
+    const restored = await ctx.readBack((events) => ctx.store.tx(() => restoreBatch(ctx, events, answers)))
+    if (restored > 0) {
+      ctx.store.tx(() => {
+        // A close request the stream shows answered (refused, or its day closed) is not handled again.
+        const answered = [...answers.requests].filter(([id, day]) => answers.refused.has(id) || day <= answers.lastClosed).map(([id]) => id)
+        markHandled(ctx.store, answered)
+        // Each balance is what its entries add up to, whatever order the stream holds them in.
+        for (const { account_id, balance } of ledgerBalances(ctx.store)) {
+          ensureAccount(ctx.store, account_id)
+          setBalance(ctx.store, account_id, balance)
+        }
+      })
+      ctx.log.info('restored billing decisions from the BILLING stream', { events: restored })
+    }
   }
   // Built in one pass after a restore; also after one that was cut short, whose next start
   // finds a ledger that is not empty and restores nothing.
   for (const index of entryIndexes) ctx.store.exec(index)
+  const zone = timeZone(ctx.store)
+  if (zone !== undefined && zone !== ctx.config.tz) {
+    throw new Error(`billing keeps its business days in ${zone} but ATES_TZ is ${ctx.config.tz}: start billing with ATES_TZ=${zone}`)
+  }
   ctx.store.tx(() => {
-    if (openDay(ctx.store)) return
-    const day = firstEntryDay(ctx.store) ?? dayIn(ctx.config.tz, ctx.now())
-    openFirstDay(ctx.store, day)
-    ctx.log.info('business day opened', { business_day: day })
+    // A ledger from before billing stated its zone announces its open day once.
+    const current = currentDay(ctx.store)
+    if (zone === undefined && current !== undefined) {
+      const now = ctx.now()
+      setTimeZone(ctx.store, ctx.config.tz)
+      ctx.outbox.emit('billing.day_opened', { business_day: current, time_zone: ctx.config.tz, reason: 'calendar', opened_at: now.toISOString() }, { time: now })
+    }
+    handle(ctx, random, { kind: 'roll' })
   })
+  ctx.log.info('business day open', { business_day: currentDay(ctx.store), time_zone: ctx.config.tz })
 }
 
-/** Billing's own events, read back: each decision's change, recorded as when it was decided. */
-function restoreBatch(ctx: Ctx<DB>, events: Envelope[]): void {
-  // An account's balance is the balance_after of its last entry: written once per batch, not
-  // once per entry.
-  const balances = new Map<string, number>()
+type Answers = { requests: Map<string, string>; refused: Set<string>; lastClosed: string }
+
+/** Billing's own events, read back: each decision's change, recorded as when it was decided; and which close requests were answered. */
+function restoreBatch(ctx: Ctx<DB>, events: Envelope[], answers: Answers): void {
   for (const event of events) {
     switch (event.event_name) {
+      case 'billing.day_close_requested':
+        answers.requests.set(event.event_id, (event as Envelope<'billing.day_close_requested'>).data.business_day)
+        break
+      case 'billing.day_close_refused':
+        answers.refused.add((event as Envelope<'billing.day_close_refused'>).data.request_event_id)
+        break
       case 'billing.task_priced':
         insertPrice(ctx.store, (event as Envelope<'billing.task_priced'>).data)
         break
-      case 'billing.transaction_applied': {
-        const entry = (event as Envelope<'billing.transaction_applied'>).data
-        if (insertEntry(ctx.store, entry)) balances.set(entry.account_id, entry.balance_after)
+      case 'billing.transaction_applied':
+        insertEntry(ctx.store, (event as Envelope<'billing.transaction_applied'>).data)
+        break
+      case 'billing.day_opened': {
+        const opened = (event as Envelope<'billing.day_opened'>).data
+        insertOpenDay(ctx.store, opened.business_day)
+        setTimeZone(ctx.store, opened.time_zone)
         break
       }
       case 'billing.day_closed': {
         const summary = (event as Envelope<'billing.day_closed'>).data
-        markClosed(ctx.store, summary, event.event_time, dayAfterClose(summary.business_day))
+        markClosed(ctx.store, summary, event.event_time)
+        if (summary.business_day > answers.lastClosed) answers.lastClosed = summary.business_day
         break
       }
       default:
         break
     }
   }
-  for (const [accountId, balance] of balances) setBalance(ctx.store, accountId, balance)
 }

@@ -1,10 +1,11 @@
 // Worker billing: the single writer of money. Prices, ledger, balances, business days.
 import { randomInt, randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
+import { Cron } from 'croner'
 import { Hono } from 'hono'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import type { Random } from './domain.ts'
-import { accountHandlers, closeHandlers, restore, taskHandlers } from './handlers.ts'
+import { accountHandlers, closeHandlers, handle, prepare, taskHandlers } from './handlers.ts'
 import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
 import { type DB, migrations } from './store.ts'
@@ -16,8 +17,20 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     name: 'billing',
     migrations,
     clock,
-    beforeConsuming: restore,
+    beforeConsuming: (ctx) => prepare(ctx, random),
     consumes: (ctx) => [accountHandlers(ctx), taskHandlers(ctx, random), closeHandlers(ctx, random)],
+    start: (ctx) => {
+      // The calendar reaches a new day at midnight in billing's zone: it opens then, not only
+      // with the first entry after it.
+      const midnight = new Cron('0 0 * * *', { timezone: ctx.config.tz }, () => {
+        try {
+          ctx.store.tx(() => handle(ctx, random, { kind: 'roll' }))
+        } catch (error) {
+          ctx.log.error('the business day could not open at midnight; it opens with the next entry', { error })
+        }
+      })
+      return { stop: () => midnight.stop() }
+    },
     routes: (ctx) => new Hono().route('/', apiRoutes(ctx)).route('/', pageRoutes(ctx)),
   }
 }

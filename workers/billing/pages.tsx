@@ -11,12 +11,12 @@ import { refusalPages } from '../runtime/views/refusal.tsx'
 import type { Ctx } from '../runtime/worker.ts'
 import { maySeeAccount } from './domain.ts'
 import { NOT_YOURS } from './http.ts'
-import { accountDay, accounts, earnings } from './queries.ts'
+import { accountDay, accounts, type DayStatus, earnings } from './queries.ts'
 import type { DB, EntryView } from './store.ts'
 import { Table } from '../runtime/views/table.tsx'
 
 const KIND: Record<EntryView['kind'], string> = { assign_fee: 'Assignment fee', completion_reward: 'Completion reward', payout: 'Payout' }
-const DAY_STATUS: Record<string, string> = { open: 'open', closed: 'closed', future: 'not yet', before: '—' }
+const DAY_STATUS: Record<DayStatus, string> = { open: 'open', closed: 'closed', ended: 'ended, not closed yet', future: 'not yet', before: '—' }
 const Money = ({ cents }: { cents: number }) => <span class={cents < 0 ? 'neg' : cents > 0 ? 'pos' : ''}>{dollars(cents)}</span>
 
 export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
@@ -126,7 +126,7 @@ export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
                   <td class="num">
                     <Money cents={d.management_earnings} />
                   </td>
-                  <td>{DAY_STATUS[d.status] ?? d.status}</td>
+                  <td>{DAY_STATUS[d.status]}</td>
                 </tr>
               ))}
             </Table>

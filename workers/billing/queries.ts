@@ -5,11 +5,11 @@ import { managementEarnings } from '../../contracts/money.ts'
 import { dayRange, daysOf, type RangeRefusal } from '../runtime/days.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { earned } from './domain.ts'
-import { accountName, accountsWithBalances, amountsByDay, balanceOf, closedDaysBetween, type DB, entriesOf, openDay } from './store.ts'
+import { accountName, accountsWithBalances, amountsByDay, balanceOf, calendarOf, closedDaysBetween, currentDay, type DB, entriesOf } from './store.ts'
 
 export function accountDay(ctx: Ctx<DB>, accountId: string, day?: string) {
   return ctx.store.tx(() => {
-    const businessDay = day ?? openDay(ctx.store)!
+    const businessDay = day ?? currentDay(ctx.store)!
     const entries = entriesOf(ctx.store, accountId, businessDay)
     return {
       account_id: accountId,
@@ -23,20 +23,22 @@ export function accountDay(ctx: Ctx<DB>, accountId: string, day?: string) {
 }
 
 export function accounts(ctx: Ctx<DB>) {
-  return ctx.store.tx(() => ({ business_day: openDay(ctx.store)!, accounts: accountsWithBalances(ctx.store) }))
+  return ctx.store.tx(() => ({ business_day: currentDay(ctx.store)!, accounts: accountsWithBalances(ctx.store) }))
 }
 
-export type DayStatus = 'open' | 'closed' | 'future' | 'before'
+/** A day as billing's calendar has it: closed, ended but not closed yet, the open one, later, or before billing's first day. */
+export type DayStatus = 'closed' | 'ended' | 'open' | 'future' | 'before'
 
 /** Per day in [from, to] (default: the last 7 days up to the open day): fees − rewards. */
 export function earnings(ctx: Ctx<DB>, asked: { from?: string | undefined; to?: string | undefined } = {}) {
   return ctx.store.tx(() => {
-    const open = openDay(ctx.store)!
+    const open = currentDay(ctx.store)!
+    const first = calendarOf(ctx.store).firstDay!
     const range = dayRange(asked, open, 7)
     if ('kind' in range) return range as RangeRefusal
     const byDay = amountsByDay(ctx.store, range.from, range.to)
     const closed = closedDaysBetween(ctx.store, range.from, range.to)
-    const status = (day: string): DayStatus => (closed.has(day) ? 'closed' : day === open ? 'open' : day > open ? 'future' : 'before')
+    const status = (day: string): DayStatus => (closed.has(day) ? 'closed' : day === open ? 'open' : day > open ? 'future' : day < first ? 'before' : 'ended')
     const days = daysOf(range).map((day) => ({ business_day: day, management_earnings: managementEarnings(byDay.get(day) ?? { fees: 0, rewards: 0 }), status: status(day) }))
     return { open_day: open, days }
   })

@@ -21,6 +21,7 @@ export type DB = {
     applied_at: string
   }
   balances: { account_id: string; balance: number }
+  meta: { key: string; value: string }
   days: {
     business_day: string
     status: 'open' | 'closed'
@@ -90,20 +91,41 @@ export const migrations: Array<Migration<DB>> = [
     name: 'billing_002',
     up: `DROP INDEX entries_day; CREATE INDEX entries_day_amounts ON entries ${entryIndexColumns.entries_day_amounts}`,
   },
+  {
+    // The zone billing's calendar runs in, recorded with the first day it opens.
+    name: 'billing_003_meta',
+    up: 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
+  },
 ]
 
-export function openDay(store: Store<DB>): string | undefined {
-  return store.prepare("SELECT business_day FROM days WHERE status = 'open'").pluck().get() as string | undefined
+export type Calendar = { currentDay: string | undefined; lastClosed: string | undefined; firstDay: string | undefined }
+
+/** Billing's calendar in one read: the newest day opened, the last closed, the first. */
+export function calendarOf(store: Store<DB>): Calendar {
+  const [currentDay, lastClosed, firstDay] = store
+    .prepare("SELECT max(business_day), max(CASE status WHEN 'closed' THEN business_day END), min(business_day) FROM days")
+    .raw(true)
+    .get() as [string | null, string | null, string | null]
+  return { currentDay: currentDay ?? undefined, lastClosed: lastClosed ?? undefined, firstDay: firstDay ?? undefined }
 }
 
-/** Opens a day (the first one billing ever has). */
-export function openFirstDay(store: Store<DB>, day: string): void {
-  store.prepare("INSERT INTO days (business_day, status) VALUES (?, 'open')").run(day)
+/** The day entries are stamped with: the newest day billing opened. */
+export function currentDay(store: Store<DB>): string | undefined {
+  return (store.prepare('SELECT max(business_day) FROM days').pluck().get() as string | null) ?? undefined
 }
 
-/** The earliest day an entry was stamped with (a ledger restored without its open day). */
-export function firstEntryDay(store: Store<DB>): string | undefined {
-  return (store.prepare('SELECT min(business_day) FROM entries').pluck().get() as string | null) ?? undefined
+/** A day billing opened (a day it has seen closed stays closed). */
+export function insertOpenDay(store: Store<DB>, day: string): void {
+  store.prepare("INSERT INTO days (business_day, status) VALUES (?, 'open') ON CONFLICT DO NOTHING").run(day)
+}
+
+/** The zone billing's calendar runs in, once it has opened a day. */
+export function timeZone(store: Store<DB>): string | undefined {
+  return store.prepare("SELECT value FROM meta WHERE key = 'time_zone'").pluck().get() as string | undefined
+}
+
+export function setTimeZone(store: Store<DB>, zone: string): void {
+  store.prepare("INSERT INTO meta (key, value) VALUES ('time_zone', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(zone)
 }
 
 export function balanceOf(store: Store<DB>, accountId: string): number {
@@ -144,9 +166,9 @@ export function isApplied(store: Store<DB>, transactionId: string): boolean {
   return store.prepare('SELECT 1 FROM entries WHERE transaction_id = ?').get(transactionId) !== undefined
 }
 
-/** Writes a ledger entry once (false when its transaction is there already); its account gets a row if it has none. */
+/** Writes a ledger entry once (false when its transaction is there already). */
 export function insertEntry(store: Store<DB>, entry: Entry): boolean {
-  const inserted =
+  return (
     store
       .prepare(
         `INSERT INTO entries (transaction_id, account_id, kind, debit, credit, task_id, business_day, balance_after, applied_at)
@@ -154,8 +176,12 @@ export function insertEntry(store: Store<DB>, entry: Entry): boolean {
          ON CONFLICT (transaction_id) DO NOTHING`,
       )
       .run(entry).changes === 1
-  if (inserted) store.prepare('INSERT INTO accounts (account_id) VALUES (?) ON CONFLICT DO NOTHING').run(entry.account_id)
-  return inserted
+  )
+}
+
+/** An account billing has not heard of yet (an entry came first): a placeholder that accounts.* completes. */
+export function ensureAccount(store: Store<DB>, accountId: string): void {
+  store.prepare('INSERT INTO accounts (account_id) VALUES (?) ON CONFLICT DO NOTHING').run(accountId)
 }
 
 /** The balance cache of an account: the ledger's sum, kept with each entry. */
@@ -165,8 +191,8 @@ export function setBalance(store: Store<DB>, accountId: string, balance: number)
 
 export type DaySummary = { business_day: string; accounts_paid: number; total_paid: number; management_earnings: number; accounts_negative: number }
 
-/** Marks a day closed with its summary and opens the next one. */
-export function markClosed(store: Store<DB>, summary: DaySummary, at: string, next: string): void {
+/** Marks a day closed with its summary. */
+export function markClosed(store: Store<DB>, summary: DaySummary, at: string): void {
   store
     .prepare(
       `INSERT INTO days (business_day, status, accounts_paid, total_paid, management_earnings, accounts_negative, closed_at)
@@ -175,7 +201,17 @@ export function markClosed(store: Store<DB>, summary: DaySummary, at: string, ne
          management_earnings = excluded.management_earnings, accounts_negative = excluded.accounts_negative, closed_at = excluded.closed_at`,
     )
     .run({ ...summary, at })
-  store.prepare("INSERT INTO days (business_day, status) VALUES (?, 'open') ON CONFLICT DO NOTHING").run(next)
+}
+
+/** Events whose effect a restore found in the stream already: a consumer that sees them again skips them. */
+export function markHandled(store: Store<DB>, eventIds: Iterable<string>): void {
+  const remember = store.prepare("INSERT INTO inbox (event_id, consumer) VALUES (?, 'restore') ON CONFLICT DO NOTHING")
+  for (const id of eventIds) remember.run(id)
+}
+
+/** Each account's balance as its entries add up: credits − debits (each account gets its row). */
+export function ledgerBalances(store: Store<DB>): Array<{ account_id: string; balance: number }> {
+  return store.prepare('SELECT account_id, sum(credit) - sum(debit) AS balance FROM entries GROUP BY account_id').all() as Array<{ account_id: string; balance: number }>
 }
 
 export function closedDaysBetween(store: Store<DB>, from: string, to: string): Set<string> {

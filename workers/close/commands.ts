@@ -1,31 +1,68 @@
-// close's command: ask billing to close a business day, through the outbox, with an id
-// derived from the day, so that two instances or a retry cannot close twice. The schedule,
-// the catch-up after a close and an admin all ask through it.
-import { dayIn } from '../runtime/days.ts'
+// close's commands: ask billing to close a business day, through the outbox. The schedule and
+// the catch-up after downtime ask through closeDue, an admin through closeNow, and an ask
+// billing has not answered is asked again (askAgain) with a new id derived from the day and
+// the attempt: two close instances asking the same attempt cannot close twice, and billing
+// closes a day once whoever asks.
 import { derivedIds } from '../../contracts/derived-ids.ts'
 import type { Ctx } from '../runtime/worker.ts'
-import { decideRequest, type Reason } from './domain.ts'
-import { type DB, firstDay, isRequested, lastClosedDay, saveRequest } from './store.ts'
+import { askAgainAt, decideManual, decideScheduled, lastFiring, oldestUnclosed, type Refusal, type Schedule, zoneRefusal } from './domain.ts'
+import { calendarOf, type DB, requestOf, saveRequest, unanswered } from './store.ts'
 
-/** Requests the next day when it is due; returns the day requested (now or before), if any. */
-export function requestClose(ctx: Ctx<DB>, reason: Reason, by: string = reason): string | undefined {
+export type { Refusal }
+
+export const scheduleOf = (ctx: Ctx<DB>): Schedule => ({ pattern: ctx.config.closeCron, timeZone: ctx.config.tz })
+
+/** Writes an ask for `day` (attempt n) and its event, in the caller's transaction. */
+function ask(ctx: Ctx<DB>, day: string, by: string, attempts: number): void {
+  const now = ctx.now()
+  const eventId = derivedIds.closeRequested(day, attempts)
+  saveRequest(ctx.store, { business_day: day, at: now.toISOString(), by, attempts, request_event_id: eventId, next_attempt_at: askAgainAt(now, attempts).toISOString() })
+  ctx.outbox.emit('billing.day_close_requested', { business_day: day }, { eventId, time: now })
+  ctx.log.info('day close requested', { business_day: day, by, attempt: attempts })
+}
+
+/**
+ * The schedule at `at` (a firing, or the last firing before now when catching up): asks billing
+ * to close the day that ended before it if billing still has it open and nobody asked yet.
+ */
+export function closeDue(ctx: Ctx<DB>, at: Date, by: 'schedule' | 'catch_up'): string | undefined {
   return ctx.store.tx(() => {
-    const today = dayIn(ctx.config.tz, ctx.now())
-    const state = { lastClosed: lastClosedDay(ctx.store), firstDay: firstDay(ctx.store, today), requested: (day: string) => isRequested(ctx.store, day) }
-    const decision = decideRequest(state, today, reason)
-    if (decision.request === 'none') return undefined
-    if (decision.request === 'already') return decision.day
-    saveRequest(ctx.store, decision.day, ctx.now().toISOString(), by)
-    ctx.outbox.emit('billing.day_close_requested', { business_day: decision.day }, { eventId: derivedIds.closeRequested(decision.day) })
-    ctx.log.info('day close requested', { business_day: decision.day, reason })
-    return decision.day
+    const calendar = calendarOf(ctx.store)
+    if (zoneRefusal(calendar, ctx.config.tz)) return undefined
+    const oldest = oldestUnclosed(calendar)
+    const firing = by === 'schedule' ? at : oldest && lastFiring(scheduleOf(ctx), at, oldest)
+    if (!firing) return undefined
+    const decision = decideScheduled(calendar, firing, ctx.config.tz)
+    if (decision.request === undefined || requestOf(ctx.store, decision.request)?.requested_at) return undefined
+    ask(ctx, decision.request, by, 1)
+    return decision.request
   })
 }
 
-export type Refusal = { kind: 'already_closed' }
-
-/** An admin closes the current business day now (or has it asked for already). */
+/** An admin closes the current business day now; an ask already waiting for billing is answered with its day. */
 export function closeNow(ctx: Ctx<DB>, by: string): { business_day: string } | Refusal {
-  const day = requestClose(ctx, 'manual', by)
-  return day ? { business_day: day } : { kind: 'already_closed' }
+  return ctx.store.tx(() => {
+    const calendar = calendarOf(ctx.store)
+    const mismatch = zoneRefusal(calendar, ctx.config.tz)
+    if (mismatch) return mismatch
+    const decision = decideManual(calendar, ctx.now(), scheduleOf(ctx))
+    if ('kind' in decision) return decision
+    const day = decision.request
+    const known = requestOf(ctx.store, day)
+    const waiting = known?.requested_at && !known.answered_at && !known.closed_at
+    if (!waiting) ask(ctx, day, by, (known?.attempts ?? 0) + 1)
+    return { business_day: day }
+  })
+}
+
+/** Asks again what billing has not answered in time. */
+export function askAgain(ctx: Ctx<DB>): number {
+  return ctx.store.tx(() => {
+    const due = unanswered(ctx.store, ctx.now().toISOString())
+    for (const request of due) {
+      ctx.log.warn('billing has not answered a close request: asking again', { business_day: request.business_day, attempts: request.attempts })
+      ask(ctx, request.business_day, request.requested_by ?? 'schedule', request.attempts + 1)
+    }
+    return due.length
+  })
 }

@@ -1,9 +1,9 @@
-// close's event handlers: the accounts it mails, closed days (then the next ended day is
-// asked for, if any: catch-up, one day per request), and payouts to mail.
+// close's event handlers: the accounts it mails, billing's calendar (days opened, days closed,
+// refused requests), and payouts to mail.
 import type { Handlers } from '../runtime/consumer.ts'
 import type { Ctx } from '../runtime/worker.ts'
-import { requestClose } from './commands.ts'
-import { type DB, insertMail, saveAccount, saveClosed } from './store.ts'
+import { zoneRefusal } from './domain.ts'
+import { calendarOf, type DB, insertMail, saveAccount, saveClosed, saveOpened, saveRefused } from './store.ts'
 
 export function accountHandlers(ctx: Ctx<DB>): Handlers {
   return {
@@ -12,20 +12,19 @@ export function accountHandlers(ctx: Ctx<DB>): Handlers {
   }
 }
 
-export function closedDayHandlers(ctx: Ctx<DB>): Handlers {
-  return {
-    'billing.day_closed': (e) => {
-      saveClosed(ctx.store, e.data, e.event_time)
-      // Asked once this batch is committed, in a transaction of its own.
-      queueMicrotask(() => {
-        try {
-          requestClose(ctx, 'catch_up')
-        } catch (error) {
-          ctx.log.error('close check failed', { error })
-        }
-      })
+/** One consumer per event: each is rare, and read apart from billing's ledger. */
+export function calendarHandlers(ctx: Ctx<DB>): Handlers[] {
+  return [
+    {
+      'billing.day_opened': (e) => {
+        saveOpened(ctx.store, e.data.business_day, e.data.time_zone)
+        const mismatch = zoneRefusal(calendarOf(ctx.store), ctx.config.tz)
+        if (mismatch) ctx.log.error('close asks for no close until the zones agree', { reason: mismatch.message })
+      },
     },
-  }
+    { 'billing.day_closed': (e) => saveClosed(ctx.store, e.data, e.event_time) },
+    { 'billing.day_close_refused': (e) => saveRefused(ctx.store, e.data, e.event_time) },
+  ]
 }
 
 /** `mailDue` is told after each payout, to send its mail soon. */

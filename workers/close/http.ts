@@ -1,14 +1,15 @@
-// close's JSON API, for admins: the history of closes, and "close the business day now".
+// close's JSON API, for admins: billing's calendar and the closes, and "close the business day now".
 import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
 import { type RefusalTable, refusing, sameOrigins } from '../runtime/http.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { closeNow, type Refusal } from './commands.ts'
-import { history, nextDayToClose } from './queries.ts'
+import { calendarView, history } from './queries.ts'
 import type { DB } from './store.ts'
 
 export const REFUSALS: RefusalTable<Refusal> = {
-  already_closed: { status: 409, message: 'the current business day is already closed' },
+  next_day_open: { status: 409, details: (r) => ({ open_day: r.open_day, closes_at: r.closes_at }) },
+  zone_mismatch: { status: 409 },
 }
 
 export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
@@ -17,7 +18,7 @@ export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   api.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
   api.use('*', authenticate(authOptions(ctx.config, 'close')))
   api.use('*', requireRole('admin'))
-  api.get('/closes', (c) => c.json({ next_day: nextDayToClose(ctx), closes: history(ctx) }))
+  api.get('/closes', (c) => c.json({ ...calendarView(ctx), closes: history(ctx) }))
   api.post('/closes', (c) => c.json(orRefuse(closeNow(ctx, c.get('caller').id)), 202))
   return new Hono<AuthEnv>().route('/api', api)
 }

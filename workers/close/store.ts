@@ -1,6 +1,7 @@
 // close's own SQLite: accounts (for e-mail addresses), the history of closes, payout mails.
 import { snapshotUpsert } from '../runtime/replica.ts'
 import type { Migration, Store } from '../runtime/store.ts'
+import type { Calendar } from './domain.ts'
 
 export type DB = {
   meta: { key: string; value: string }
@@ -13,7 +14,13 @@ export type DB = {
     accounts_paid: number | null
     total_paid: number | null
     management_earnings: number | null
+    attempts: number
+    request_event_id: string | null
+    next_attempt_at: string | null
+    answered_at: string | null
+    refused_reason: 'already_closed' | 'not_begun' | null
   }
+  calendar: { key: 'open_day' | 'first_day' | 'zone'; value: string }
   mails: {
     transaction_id: string
     account_id: string
@@ -46,6 +53,20 @@ export const migrations: Array<Migration<DB>> = [
     `,
   },
   { name: 'close_002_accounts_as_of', up: 'ALTER TABLE accounts ADD COLUMN as_of TEXT' },
+  {
+    // Billing's calendar as its events tell it, and each request's answer and asks again.
+    name: 'close_003_calendar_answers',
+    up: `
+      CREATE TABLE calendar (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      ALTER TABLE closes ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE closes ADD COLUMN request_event_id TEXT;
+      ALTER TABLE closes ADD COLUMN next_attempt_at TEXT;
+      ALTER TABLE closes ADD COLUMN answered_at TEXT;
+      ALTER TABLE closes ADD COLUMN refused_reason TEXT;
+      UPDATE closes SET answered_at = closed_at, attempts = 1 WHERE requested_at IS NOT NULL;
+      DELETE FROM meta WHERE key = 'first_day';
+    `,
+  },
 ]
 
 export function saveAccount(store: Store<DB>, account: { account_id: string; name: string; email: string }, asOf: string): void {
@@ -56,28 +77,49 @@ export function accountName(store: Store<DB>, accountId: string): string | undef
   return store.prepare('SELECT name FROM accounts WHERE account_id = ?').pluck().get(accountId) as string | undefined
 }
 
-/** The day close first ran, remembered once: `today` on the first call. */
-export function firstDay(store: Store<DB>, today: string): string {
-  store.prepare("INSERT INTO meta (key, value) VALUES ('first_day', ?) ON CONFLICT DO NOTHING").run(today)
-  return store.prepare("SELECT value FROM meta WHERE key = 'first_day'").pluck().get() as string
+/** Billing's calendar as close learnt it from billing's events. */
+export function calendarOf(store: Store<DB>): Calendar {
+  const value = (key: DB['calendar']['key']) => store.prepare('SELECT value FROM calendar WHERE key = ?').pluck().get(key) as string | undefined
+  const lastClosed = (store.prepare('SELECT max(business_day) FROM closes WHERE closed_at IS NOT NULL').pluck().get() as string | null) ?? undefined
+  return { openDay: value('open_day'), firstDay: value('first_day'), lastClosed, zone: value('zone') }
 }
 
-export function lastClosedDay(store: Store<DB>): string | undefined {
-  return (store.prepare('SELECT max(business_day) FROM closes WHERE closed_at IS NOT NULL').pluck().get() as string | null) ?? undefined
+/** Billing opened a day: the newest is its open day, the oldest its first; the zone is billing's. */
+export function saveOpened(store: Store<DB>, day: string, zone: string): void {
+  const set = store.prepare('INSERT INTO calendar (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE ?')
+  const current = calendarOf(store)
+  set.run('open_day', day, current.openDay === undefined || day > current.openDay ? 1 : 0)
+  set.run('first_day', day, current.firstDay === undefined || day < current.firstDay ? 1 : 0)
+  set.run('zone', zone, 1)
 }
 
-export function isRequested(store: Store<DB>, day: string): boolean {
-  return Boolean(store.prepare('SELECT requested_at FROM closes WHERE business_day = ?').pluck().get(day))
+export type Request = Pick<DB['closes'], 'business_day' | 'requested_at' | 'attempts' | 'answered_at' | 'closed_at' | 'refused_reason'>
+
+export function requestOf(store: Store<DB>, day: string): Request | undefined {
+  return store.prepare('SELECT business_day, requested_at, attempts, answered_at, closed_at, refused_reason FROM closes WHERE business_day = ?').get(day) as Request | undefined
 }
 
-export function saveRequest(store: Store<DB>, day: string, at: string, by: string): void {
+/** Records an ask (the first or one more) for a day, and when to ask again if billing does not answer. */
+export function saveRequest(store: Store<DB>, ask: { business_day: string; at: string; by: string; attempts: number; request_event_id: string; next_attempt_at: string }): void {
   store
     .prepare(
-      'INSERT INTO closes (business_day, requested_at, requested_by) VALUES (?, ?, ?) ON CONFLICT (business_day) DO UPDATE SET requested_at = excluded.requested_at, requested_by = excluded.requested_by',
+      `INSERT INTO closes (business_day, requested_at, requested_by, attempts, request_event_id, next_attempt_at, answered_at, refused_reason)
+       VALUES (@business_day, @at, @by, @attempts, @request_event_id, @next_attempt_at, NULL, NULL)
+       ON CONFLICT (business_day) DO UPDATE SET requested_at = excluded.requested_at, requested_by = excluded.requested_by, attempts = excluded.attempts,
+         request_event_id = excluded.request_event_id, next_attempt_at = excluded.next_attempt_at, answered_at = NULL, refused_reason = NULL`,
     )
-    .run(day, at, by)
+    .run(ask)
 }
 
+/** Asks billing has not answered whose time to ask again has come. */
+export function unanswered(store: Store<DB>, dueBy?: string): Array<DB['closes']> {
+  const due = dueBy === undefined ? '' : 'AND next_attempt_at <= ?'
+  return store
+    .prepare(`SELECT * FROM closes WHERE requested_at IS NOT NULL AND answered_at IS NULL AND closed_at IS NULL ${due} ORDER BY business_day`)
+    .all(...(dueBy === undefined ? [] : [dueBy])) as Array<DB['closes']>
+}
+
+/** Billing closed a day: its summary, and the answer to any ask for it or an earlier day. */
 export function saveClosed(store: Store<DB>, closed: { business_day: string; accounts_paid: number; total_paid: number; management_earnings: number }, at: string): void {
   store
     .prepare(
@@ -86,6 +128,19 @@ export function saveClosed(store: Store<DB>, closed: { business_day: string; acc
          total_paid = excluded.total_paid, management_earnings = excluded.management_earnings`,
     )
     .run(closed.business_day, at, closed.accounts_paid, closed.total_paid, closed.management_earnings)
+  store.prepare('UPDATE closes SET answered_at = ? WHERE requested_at IS NOT NULL AND answered_at IS NULL AND business_day <= ?').run(at, closed.business_day)
+}
+
+/**
+ * Billing refused an ask: a day already closed is answered; a day billing has not begun yet is
+ * asked again on the backoff, as if unanswered.
+ */
+export function saveRefused(store: Store<DB>, refused: { business_day: string; reason: 'already_closed' | 'not_begun' }, at: string): void {
+  if (refused.reason === 'already_closed') {
+    store.prepare('UPDATE closes SET answered_at = ?, refused_reason = ? WHERE business_day = ? AND answered_at IS NULL').run(at, refused.reason, refused.business_day)
+  } else {
+    store.prepare('UPDATE closes SET refused_reason = ? WHERE business_day = ? AND answered_at IS NULL').run(refused.reason, refused.business_day)
+  }
 }
 
 /** The closes, newest first, a year at most. */

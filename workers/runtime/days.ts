@@ -1,9 +1,17 @@
 // The business calendar: days are written YYYY-MM-DD, and business day D is calendar day D in
 // the business time zone (ATES_TZ).
 
+// A formatter is costly to make (tens of microseconds) and cheap to use: one per zone.
+const formats = new Map<string, Intl.DateTimeFormat>()
+
 /** The calendar day of an instant in a time zone: 2026-11-23. */
 export function dayIn(timeZone: string, at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at)
+  let format = formats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    formats.set(timeZone, format)
+  }
+  return format.format(at)
 }
 
 /** The day n calendar days after (or, negative, before) a YYYY-MM-DD day. */

@@ -73,6 +73,38 @@ describe('transactional outbox', () => {
     reopened.close()
   })
 
+  test('a publish refused mid-window stops the window there: the events after it wait, and land after it', async () => {
+    const store = openStore<unknown>(join(dir.path, 'mid-window.sqlite'), [])
+    const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
+    const lines: string[] = []
+    const log = createLogger({}, { level: 'warn', write: (line) => lines.push(line) })
+    const relay = new OutboxRelay({ store, nc, log, publishTimeoutMs: 600_000, pollMs: 20 })
+    const limited = (await jsm.streams.info('ACCOUNTS')).config
+    await jsm.streams.update('ACCOUNTS', { ...limited, max_msg_size: 4096 })
+    try {
+      const ids: string[] = []
+      for (let i = 0; i < 2; i += 1) store.tx(() => ids.push(outbox.emit('accounts.created', account(i)).event_id))
+      // One event the stream refuses for now (too large), then more behind it.
+      const large = crypto.randomUUID()
+      store.prepare('INSERT INTO outbox (event_id, subject, payload) VALUES (?, ?, ?)').run(large, 'accounts.created.v1', JSON.stringify({ event_id: large, pad: 'x'.repeat(8000) }))
+      ids.push(large)
+      for (let i = 2; i < 5; i += 1) store.tx(() => ids.push(outbox.emit('accounts.created', account(i)).event_id))
+      relay.start()
+      await waitFor(() => lines.some((l) => /maximum|size/i.test(l)), 'the relay to see the large one refused')
+      const held = await readStream(js, jsm, 'ACCOUNTS')
+      assert.deepEqual(held.map((m) => m.headers?.get('Nats-Msg-Id')), ids.slice(0, 2), 'nothing after the refused one is stored ahead of it')
+      assert.equal(outbox.pending(), 4)
+      await jsm.streams.update('ACCOUNTS', { ...limited, max_msg_size: -1 })
+      await waitFor(() => outbox.pending() === 0, 'the rest relayed once the stream takes it', 30_000)
+      const stored = await readStream(js, jsm, 'ACCOUNTS')
+      assert.deepEqual(stored.map((m) => m.headers?.get('Nats-Msg-Id')), ids, 'in the order they were written')
+    } finally {
+      await relay.stop()
+      await jsm.streams.update('ACCOUNTS', { ...limited, max_msg_size: -1 })
+      store.close()
+    }
+  })
+
   test('while no stream takes the subject, events wait in the outbox; once one does, they are relayed in order', async () => {
     const store = openStore<unknown>(join(dir.path, 'no-stream.sqlite'), [])
     const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())

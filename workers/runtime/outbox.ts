@@ -140,11 +140,13 @@ export class OutboxRelay {
         }
         // Publishes are pipelined on one connection, so the stream stores them in order;
         // the acks are collected together.
-        const { acked: relayed, failure } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
+        const { acked: relayed, failure, cut } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
         if (relayed > 0) {
           remove.run(rows[relayed - 1]!.seq)
           this.published?.inc({}, relayed)
         }
+        // Another producer's message came between two of the window's: the rest goes again at once.
+        if (failure !== undefined && cut) continue
         if (failure !== undefined) {
           failures += 1
           const delay = backoff(failures, RETRY)

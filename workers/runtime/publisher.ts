@@ -6,8 +6,14 @@ import { createInbox, headers, type Msg, type NatsConnection, type Subscription 
 
 export type Publication = { subject: string; payload: string; msgId: string }
 
-/** How a window went: the messages acked from its start, and why the next one was not. */
-export type WindowResult = { acked: number; failure?: string }
+/**
+ * How a window went: the messages acked from its start, and why the next one was not. `cut`
+ * says the next one was refused only because another producer's message came in between.
+ */
+export type WindowResult = { acked: number; failure?: string; cut?: boolean }
+
+/** JetStream's error code for a Nats-Expected-Last-Msg-Id that is not the stream's last message id. */
+const WRONG_LAST_MSG_ID = 10070
 
 export class WindowPublisher {
   private readonly prefix = createInbox()
@@ -27,15 +33,18 @@ export class WindowPublisher {
   }
 
   /**
-   * Publishes in order on one connection (so the stream stores them in order), each with
-   * Nats-Msg-Id, and waits for every PubAck or the timeout. A duplicate the stream dropped counts
-   * as acked: it is stored already.
+   * Publishes in order on one connection, each with Nats-Msg-Id, and waits for every PubAck or
+   * the timeout. A duplicate the stream dropped counts as acked: it is stored already. Each
+   * message after the first expects the one before it to be the stream's last
+   * (Nats-Expected-Last-Msg-Id), so when one is not stored none after it is: the window stops at
+   * its first failure, and what is published again from there lands in order.
    */
   async publish(window: readonly Publication[]): Promise<WindowResult> {
-    const outcomes = window.map(({ subject, payload, msgId }) => {
+    const outcomes = window.map(({ subject, payload, msgId }, i) => {
       const token = String(this.next++)
       const h = headers()
       h.set('Nats-Msg-Id', msgId)
+      if (i > 0) h.set('Nats-Expected-Last-Msg-Id', window[i - 1]!.msgId)
       const outcome = new Promise<string | undefined>((resolve) => this.waiting.set(token, resolve))
       try {
         this.nc.publish(subject, payload, { reply: `${this.prefix}.${token}`, headers: h })
@@ -50,7 +59,9 @@ export class WindowPublisher {
     const failures = await Promise.all(outcomes.map((o) => o.outcome))
     clearTimeout(timer)
     const first = failures.findIndex((f) => f !== undefined)
-    return first === -1 ? { acked: window.length } : { acked: first, failure: failures[first]! }
+    if (first === -1) return { acked: window.length }
+    const failure = failures[first]!
+    return { acked: first, failure, cut: failure.startsWith(`stream refused (${WRONG_LAST_MSG_ID})`) }
   }
 
   close(): void {
@@ -70,8 +81,8 @@ export class WindowPublisher {
     // No stream listens on the subject: the server answers with a 503 status and no body.
     if (msg.headers?.code === 503 || msg.data.length === 0) return this.settle(token, 'no responders: no stream for the subject')
     try {
-      const ack = msg.json<{ stream?: string; seq?: number; error?: { description?: string } }>()
-      if (ack.error) return this.settle(token, `stream refused: ${ack.error.description ?? JSON.stringify(ack.error)}`)
+      const ack = msg.json<{ stream?: string; seq?: number; error?: { err_code?: number; description?: string } }>()
+      if (ack.error) return this.settle(token, `stream refused (${ack.error.err_code ?? '?'}): ${ack.error.description ?? JSON.stringify(ack.error)}`)
       this.settle(token, ack.stream ? undefined : 'invalid PubAck')
     } catch {
       this.settle(token, 'invalid PubAck')

@@ -7,13 +7,14 @@ import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { jetstream } from '@nats-io/jetstream'
 import { Hono } from 'hono'
-import type { Envelope, Producer } from '../../contracts/envelope.ts'
+import { decodeEvent, type Envelope, type Producer } from '../../contracts/envelope.ts'
+import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
 import { limitBody, notFound, onError, opsRoutes, requestMetrics } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
-import { connectNats, ensureStreams, manager, OWN_STREAM } from './nats.ts'
+import { connectNats, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { readToEnd } from './replay.ts'
 import { type Migration, openStore, type Store } from './store.ts'
@@ -36,6 +37,8 @@ export type Ctx<DB> = Clock & {
    * the read began, a batch at a time, in order (a worker restoring its own past decisions).
    */
   readBack: (handle: (events: Envelope[]) => void) => Promise<number>
+  /** The last event of this name (latest version) its stream holds, if any. */
+  lastEvent: <N extends EventName>(name: N) => Promise<Envelope<N> | undefined>
 }
 
 export type Stoppable = { stop(): Promise<void> | void }
@@ -98,27 +101,50 @@ export async function runWorker<DB>(
     if (!own) throw new Error(`${name} publishes to no stream of its own`)
     return readToEnd(js, jsm, own, handle)
   }
-  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack }
+  const lastEvent = async <N extends EventName>(event: N): Promise<Envelope<N> | undefined> => {
+    const subject = subjectOf(event)
+    try {
+      const msg = await jsm.streams.getMessage(streamOf(subject), { last_by_subj: subject })
+      const decoded = msg && decodeEvent(subject, msg.data)
+      return decoded && decoded.ok ? (decoded.event as Envelope<N>) : undefined
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
+  }
+  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack, lastEvent }
 
-  await definition.beforeConsuming?.(ctx)
-  relay.start()
-  const consumers = (definition.consumes?.(ctx) ?? []).map(
-    (handlers) =>
-      new EventConsumer({
-        ...subscriptionOf(name, handlers),
-        handlers,
-        ...options.consumer,
-        worker: name,
-        store: store as Store<unknown>,
-        js,
-        jsm,
-        log,
-        metrics,
-        afterCommit: () => relay.kick(),
-      }),
-  )
-  for (const consumer of consumers) await consumer.start()
-  const extra = (await definition.start?.(ctx)) ?? undefined
+  const consumers: EventConsumer[] = []
+  let extra: Stoppable | undefined
+  try {
+    await definition.beforeConsuming?.(ctx)
+    relay.start()
+    for (const handlers of definition.consumes?.(ctx) ?? []) {
+      consumers.push(
+        new EventConsumer({
+          ...subscriptionOf(name, handlers),
+          handlers,
+          ...options.consumer,
+          worker: name,
+          store: store as Store<unknown>,
+          js,
+          jsm,
+          log,
+          metrics,
+          afterCommit: () => relay.kick(),
+        }),
+      )
+    }
+    for (const consumer of consumers) await consumer.start()
+    extra = (await definition.start?.(ctx)) ?? undefined
+  } catch (error) {
+    // A worker that cannot start leaves nothing running behind it.
+    for (const consumer of consumers) await consumer.stop().catch(() => undefined)
+    await relay.stop()
+    await nc.close().catch(() => undefined)
+    store.close()
+    throw error
+  }
 
   const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
   const lags = async () => {

@@ -32,6 +32,7 @@ export function testContext<DB>(name: Producer, migrations: ReadonlyArray<Migrat
     outbox: new Outbox(store as Store<unknown>, name, now, newId),
     now,
     newId,
+    lastEvent: async (name) => (options.ownStream ?? []).filter((e) => e.event_name === name).at(-1) as never,
     readBack: async (handle) => {
       const events = options.ownStream ?? []
       if (events.length > 0) handle(events)
@@ -45,4 +46,13 @@ export function emitted<DB>(ctx: Ctx<DB>): Array<{ subject: string; event_id: st
   return (ctx.store.prepare('SELECT subject, event_id, payload FROM outbox ORDER BY seq').all() as Array<{ subject: string; event_id: string; payload: string }>).map(
     (row) => ({ subject: row.subject, event_id: row.event_id, data: (JSON.parse(row.payload) as { data: Record<string, unknown> }).data }),
   )
+}
+
+/** Takes what a context's outbox holds, in order, as its relay would: for tests that carry events between workers themselves. */
+export function drainOutbox<DB>(ctx: Ctx<DB>): Envelope[] {
+  return ctx.store.tx(() => {
+    const rows = ctx.store.prepare('SELECT seq, payload FROM outbox ORDER BY seq').all() as Array<{ seq: number; payload: string }>
+    if (rows.length > 0) ctx.store.prepare('DELETE FROM outbox WHERE seq <= ?').run(rows.at(-1)!.seq)
+    return rows.map((row) => JSON.parse(row.payload) as Envelope)
+  })
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { dayIn, dollars, momentIn, timeIn } from './format.ts'
+import { dayIn } from '../days.ts'
+import { dollars, momentIn, timeIn } from './format.ts'
 
 test('dollars shows cents as dollars with a true minus sign', () => {
   assert.equal(dollars(1200), '$12.00')
