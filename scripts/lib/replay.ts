@@ -12,7 +12,7 @@ export const NOT_REBUILDABLE: Record<WorkerName, string | undefined> = {
 }
 
 /** Bookkeeping of the runtime rather than what the worker knows. */
-const BOOKKEEPING = new Set(['inbox', 'outbox', '_migrations'])
+const BOOKKEEPING = new Set(['inbox', 'outbox', '_migrations', '_health'])
 
 export type TableComparison = { table: string; before: number; after: number; same: boolean }
 

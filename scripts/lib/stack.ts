@@ -8,12 +8,14 @@ import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/con
 import { connectNats, ensureStreams, manager } from '../../workers/runtime/nats.ts'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from './build.ts'
+import { backoff } from '../../workers/runtime/backoff.ts'
 import { color, prettyLine } from './pretty-log.ts'
 import type { Passwords } from './nats-users.ts'
 
 export const root = new URL('../../', import.meta.url).pathname
 /** A worker's source, relative to the root; it runs compiled (builtEntrypoint, deploy/Dockerfile's CMD). */
 export const entrypoint = (name: WorkerName) => `workers/${name}/main.ts`
+const RESTART = { firstMs: 1000, maxMs: 30_000 }
 const PREFIX_COLORS: Record<string, string> = { auth: '32', tasks: '34', billing: '33', close: '31', analytics: '36' }
 
 export class Stack {
@@ -83,7 +85,12 @@ export class Stack {
     await buildWorkers()
   }
 
-  startWorker(name: WorkerName, env: Record<string, string>): void {
+  /**
+   * Starts a worker, and starts it again whenever it exits on its own, after 1 s, then twice as
+   * long each time it exits again soon (at most 30 s); a worker that ran a minute starts over at 1 s.
+   */
+  startWorker(name: WorkerName, env: Record<string, string>, restarts = 0): void {
+    const started = Date.now()
     const proc = spawn(process.execPath, [...WORKER_NODE_ARGS, join(root, builtEntrypoint(name))], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...WORKER_ENV, ...env },
@@ -91,7 +98,14 @@ export class Stack {
     this.children.push({ name, proc, nats: false })
     this.pipe(name, proc, (line) => prettyLine(line, this.colors))
     proc.once('exit', (code, signal) => {
-      if (!this.stopping) this.say(color('31', `${name} exited (${signal ?? code}); the others keep running — Ctrl-C to stop all`, this.colors))
+      this.children.splice(this.children.findIndex((c) => c.proc === proc), 1)
+      if (this.stopping) return
+      const attempt = Date.now() - started > 60_000 ? 1 : restarts + 1
+      const delay = backoff(attempt, RESTART)
+      this.say(color('31', `${name} exited (${signal ?? code}); starting it again in ${delay / 1000} s — Ctrl-C stops all`, this.colors))
+      setTimeout(() => {
+        if (!this.stopping) this.startWorker(name, env, attempt)
+      }, delay)
     })
   }
 

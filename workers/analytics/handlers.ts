@@ -14,7 +14,7 @@ export function taskHandlers(ctx: Ctx<DB>): Handlers {
 export function billingHandlers(ctx: Ctx<DB>): Handlers {
   return {
     'billing.task_priced': (e) => savePrice(ctx.store, e.data),
-    'billing.transaction_applied': (e) => addEntry(ctx.store, entryEffect(e.data)),
+    'billing.transaction_applied': (e) => addEntry(ctx.store, e.data.transaction_id, entryEffect(e.data)),
     'billing.day_closed': (e) => saveClosedDay(ctx.store, e.data),
     'billing.day_opened': (e) => saveOpenedDay(ctx.store, e.data.business_day),
   }

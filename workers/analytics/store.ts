@@ -10,6 +10,7 @@ export type DB = {
   earnings: { business_day: string; fees: number; rewards: number }
   closed_days: { business_day: string; accounts_negative: number; management_earnings: number }
   opened_days: { business_day: string }
+  entries: { transaction_id: string }
 }
 
 export const migrations: Array<Migration<DB>> = [
@@ -35,6 +36,12 @@ export const migrations: Array<Migration<DB>> = [
     name: 'analytics_003_opened_days',
     up: 'CREATE TABLE opened_days (business_day TEXT PRIMARY KEY)',
   },
+  {
+    // The ledger entries counted, by their transaction id: an entry seen again (a copy published
+    // after the broker's duplicate window, or after the inbox forgot it) adds nothing twice.
+    name: 'analytics_004_entries',
+    up: 'CREATE TABLE entries (transaction_id TEXT PRIMARY KEY) WITHOUT ROWID',
+  },
 ]
 
 export function saveTitle(store: Store<DB>, task: { task_id: string; title: string; jira_id: string | null }): void {
@@ -52,8 +59,9 @@ export function savePrice(store: Store<DB>, price: { task_id: string; completion
     .run(price.task_id, price.completion_reward)
 }
 
-/** Adds what a ledger entry changed: its account's balance, its day's amounts, a completion. */
-export function addEntry(store: Store<DB>, effect: EntryEffect): void {
+/** Adds what a ledger entry changed: its account's balance, its day's amounts, a completion; once per entry. */
+export function addEntry(store: Store<DB>, transactionId: string, effect: EntryEffect): void {
+  if (store.prepare('INSERT INTO entries (transaction_id) VALUES (?) ON CONFLICT DO NOTHING').run(transactionId).changes === 0) return
   store
     .prepare('INSERT INTO balances (account_id, balance) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET balance = balance + excluded.balance')
     .run(effect.account_id, effect.balance)

@@ -179,8 +179,9 @@ test('rebuilt from an empty database, billing has identical prices, balances and
     }
   }
   await settled()
+  await billing.relay.flushed()
   const before = snapshot()
-  const eventsBefore = streams.jsm.streams.info('BILLING')
+  const eventsBefore = await streams.jsm.streams.info('BILLING')
   await billing.stop()
   rmSync(join(dir.path, 'billing.sqlite'))
   await streams.deleteDurables('billing')
@@ -188,5 +189,5 @@ test('rebuilt from an empty database, billing has identical prices, balances and
   await settled()
   await billing.relay.flushed()
   assert.deepEqual(snapshot(), before)
-  assert.equal((await streams.jsm.streams.info('BILLING')).state.messages, (await eventsBefore).state.messages, 'nothing new was emitted')
+  assert.equal((await streams.jsm.streams.info('BILLING')).state.messages, eventsBefore.state.messages, 'nothing new was emitted')
 })

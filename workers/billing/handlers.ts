@@ -116,7 +116,7 @@ export async function prepare(ctx: Ctx<DB>, random: Random): Promise<void> {
       ctx.store.tx(() => {
         // A close request the stream shows answered (refused, or its day closed) is not handled again.
         const answered = [...answers.requests].filter(([id, day]) => answers.refused.has(id) || day <= answers.lastClosed).map(([id]) => id)
-        markHandled(ctx.store, answered)
+        markHandled(ctx.store, answered, Date.now())
         // Each balance is what its entries add up to, whatever order the stream holds them in.
         for (const { account_id, balance } of ledgerBalances(ctx.store)) {
           ensureAccount(ctx.store, account_id)

@@ -204,9 +204,9 @@ export function markClosed(store: Store<DB>, summary: DaySummary, at: string): v
 }
 
 /** Events whose effect a restore found in the stream already: a consumer that sees them again skips them. */
-export function markHandled(store: Store<DB>, eventIds: Iterable<string>): void {
-  const remember = store.prepare("INSERT INTO inbox (event_id, consumer) VALUES (?, 'restore') ON CONFLICT DO NOTHING")
-  for (const id of eventIds) remember.run(id)
+export function markHandled(store: Store<DB>, eventIds: Iterable<string>, at: number): void {
+  const remember = store.prepare("INSERT INTO inbox (event_id, consumer, handled_at) VALUES (?, 'restore', ?) ON CONFLICT DO NOTHING")
+  for (const id of eventIds) remember.run(id, at)
 }
 
 /** Each account's balance as its entries add up: credits − debits (each account gets its row). */

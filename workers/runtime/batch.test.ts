@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { decodeEvent, makeEnvelope } from '../../contracts/envelope.ts'
 import { applyBatch, type Delivery, type Handlers } from './batch.ts'
+import { isInfrastructureError } from './health.ts'
 import { openStore, type Store } from './store.ts'
 
 type DB = { effects: { event_id: string; name: string } }
@@ -65,6 +66,18 @@ describe('applyBatch', () => {
     assert.deepEqual(effects(store), ['kesha', 'pip'])
     // Not in the inbox: delivered again, it runs again.
     assert.deepEqual(applyBatch(store, [poison], recording(store), options), [{ kind: 'applied' }])
+  })
+
+  test('a database that fails inside a handler fails the whole batch: no outcome, nothing applied, nothing for the dead letters', () => {
+    const store = fresh()
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+    const handlers = recording(store, (name) => {
+      if (name === 'kesha') throw full
+    })
+    assert.throws(() => applyBatch(store, [account('pip'), account('kesha', undefined, 10)], handlers, options), /disk is full/)
+    assert.deepEqual(effects(store), [])
+    assert.equal(isInfrastructureError(full), true)
+    assert.equal(isInfrastructureError(new Error('the ledger is on fire')), false)
   })
 
   test('a handler that keeps failing is dead on its last delivery; one that waits is failed with the reason', () => {

@@ -4,6 +4,7 @@
 // by the outcomes this returns.
 import type { Decoded, Envelope } from '../../contracts/envelope.ts'
 import type { EventName } from '../../contracts/registry.ts'
+import { isInfrastructureError } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Store } from './store.ts'
 
@@ -42,7 +43,8 @@ type Handler = (event: Envelope) => HandlerResult
  * every batch applies cleanly, and then a savepoint per event is pure cost: the batch is first
  * tried without them. A handler that throws or asks to wait rolls that attempt back; its
  * outcome is kept, and the batch runs again with one savepoint per event, that event left out,
- * so it fails alone. Throws only when the database itself fails (nothing is then applied).
+ * so it fails alone. Throws only when the database itself fails — locked, full, failing, also
+ * inside a handler — and then nothing is applied: that is no event's fault.
  */
 export function applyBatch<DB>(store: Store<DB>, batch: readonly Delivery[], handlers: Handlers, options: BatchOptions): Outcome[] {
   const remember = inbox(store, options.consumer)
@@ -56,8 +58,9 @@ export function applyBatch<DB>(store: Store<DB>, batch: readonly Delivery[], han
  * handler that fails rolls the record back with its own effects.
  */
 function inbox<DB>(store: Store<DB>, consumer: string): (eventId: string) => boolean {
-  const remember = store.prepare('INSERT INTO inbox (event_id, consumer) VALUES (?, ?) ON CONFLICT DO NOTHING')
-  return (eventId) => remember.run(eventId, consumer).changes === 1
+  const remember = store.prepare('INSERT INTO inbox (event_id, consumer, handled_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+  const at = Date.now()
+  return (eventId) => remember.run(eventId, consumer, at).changes === 1
 }
 
 /** What needs no handler: undecodable and unhandled events. */
@@ -98,7 +101,7 @@ function applyAll<DB>(
         try {
           run(handler, event)
         } catch (error) {
-          known.set(i, failure(delivery, event, error, options))
+          if (!isInfrastructureError(error)) known.set(i, failure(delivery, event, error, options))
           throw error
         }
         return { kind: 'applied' }
@@ -134,6 +137,7 @@ function applyEach<DB>(
         })
         return fresh ? { kind: 'applied' } : { kind: 'duplicate' }
       } catch (error) {
+        if (isInfrastructureError(error)) throw error
         return failure(delivery, event, error, options)
       }
     }),

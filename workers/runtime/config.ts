@@ -33,6 +33,10 @@ export type Config = {
   adminBeak: string
   smtpUrl: string | undefined
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** How long a worker remembers the events it handled (its inbox). */
+  inboxKeepSeconds: number
+  /** The JetStream storage the server may use (its max_file_store), to warn before it fills. */
+  jetstreamMaxBytes: number
 }
 
 export type Env = Record<string, string | undefined>
@@ -52,6 +56,14 @@ export function parseDuration(key: string, raw: string): number {
   const match = /^(\d+)\s*([smhd]?)$/.exec(raw.trim())
   if (!match) throw new ConfigError(`${key} must be a duration like 3600, 15m, 8h or 7d, got "${raw}"`)
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd']
+  return Number(match[1]) * unit
+}
+
+/** "10G", "512M", "1048576" → bytes. */
+export function parseBytes(key: string, raw: string): number {
+  const match = /^(\d+)\s*([KMGT]?)B?$/i.exec(raw.trim())
+  if (!match) throw new ConfigError(`${key} must be a size like 10G, 512M or a number of bytes, got "${raw}"`)
+  const unit = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[match[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T']
   return Number(match[1]) * unit
 }
 
@@ -95,5 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminBeak: env.ATES_ADMIN_BEAK || 'admin-beak',
     smtpUrl: env.ATES_SMTP_URL || undefined,
     logLevel: logLevel as Config['logLevel'],
+    inboxKeepSeconds: parseDuration('ATES_INBOX_KEEP', env.ATES_INBOX_KEEP || '7d'),
+    jetstreamMaxBytes: parseBytes('ATES_JETSTREAM_MAX_BYTES', env.ATES_JETSTREAM_MAX_BYTES || '10G'),
   }
 }

@@ -5,7 +5,9 @@ import { after, before, beforeEach, describe, test } from 'node:test'
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import { sampleData } from '../../contracts/fixtures.ts'
 import { type Handlers, EventConsumer } from './consumer.ts'
-import { silentLogger } from './log.ts'
+import { createLogger, silentLogger } from './log.ts'
+import { Health } from './health.ts'
+import { Metrics } from './metrics.ts'
 import { DLQ_HEADERS } from './nats.ts'
 import { openStore, type Store } from './store.ts'
 import { tempDir, waitFor } from './testing/helpers.ts'
@@ -189,6 +191,38 @@ describe('consumer loop against a real nats-server', () => {
     await waitFor(() => waits >= 2, 'two waits')
     dependencyArrived = true
     await waitFor(() => effectsOf(store) === 1, 'the event applied once its dependency arrived')
+    assert.equal((await readStream(js, jsm, 'DLQ')).length, 0)
+    await c.stop()
+    store.close()
+  })
+
+  test('a database that cannot take a batch holds it, without counting a delivery: nothing dead-lettered, applied once it works', async () => {
+    const store = openStore<DB>(join(dir.path, 'stall.sqlite'), migrations)
+    const log = createLogger({}, { level: 'error', write: () => {} })
+    const health = new Health(log, new Metrics())
+    let failing = 3
+    const c = new EventConsumer({
+      worker: 'tasks', durable: `stall-${randomUUID().slice(0, 8)}`, stream: 'ACCOUNTS', filter: 'accounts.>', store: store as Store<unknown>, js, jsm, log,
+      health, maxDeliver: 2, ackWaitMs: 1000,
+      handlers: {
+        'accounts.created': (event) => {
+          if (failing > 0) {
+            failing -= 1
+            throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+          }
+          store.run(store.db.insertInto('effects').values({ event_id: event.event_id, account_id: event.data.account_id }))
+        },
+      },
+    })
+    await c.start()
+    const e = accountEvent()
+    await js.publish('accounts.created.v1', e.payload, { msgID: e.eventId })
+    await waitFor(() => Object.keys(health.faults).length === 1, 'the fault reported')
+    assert.match(health.faults[`consumer ${c.name}`]!, /SQLITE_BUSY/)
+    await waitFor(() => effectsOf(store) === 1, 'applied once the database works', 20_000)
+    assert.deepEqual(health.faults, {}, 'the fault is over')
+    const info = await jsm.consumers.info('ACCOUNTS', c.name)
+    assert.equal(info.num_redelivered, 0, 'held, not redelivered')
     assert.equal((await readStream(js, jsm, 'DLQ')).length, 0)
     await c.stop()
     store.close()

@@ -9,6 +9,7 @@ import { decodeEvent } from '../../contracts/envelope.ts'
 import type { EventName } from '../../contracts/registry.ts'
 import { backoff } from './backoff.ts'
 import { applyBatch, type Handlers, type Outcome } from './batch.ts'
+import { describeFault, type Health } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { DLQ_HEADERS, dlqSubject, ensureDurable, type StreamName, streamOf } from './nats.ts'
@@ -54,10 +55,15 @@ export type ConsumerOptions = Subscription & {
   backoffMs?: (deliveryCount: number) => number
   /** Called after a batch committed: e.g. to kick the outbox relay. */
   afterCommit?: () => void
+  /** Where a database that cannot take a batch is reported. */
+  health?: Health
 }
 
 /** A failed delivery is retried after 250 ms, then twice as long each time, at most 30 s. */
 export const defaultBackoff = (deliveryCount: number): number => backoff(deliveryCount, { firstMs: 250, maxMs: 30_000 })
+
+/** A batch the database could not take is tried again after 250 ms, then twice as long each time, at most 30 s. */
+const STALLED = { firstMs: 250, maxMs: 30_000 }
 
 export class EventConsumer {
   private consumer: Consumer | undefined
@@ -82,6 +88,7 @@ export class EventConsumer {
     this.counters = {
       events: options.metrics?.counter('ates_consumer_events_total', 'Events a consumer handled, by outcome'),
       batches: options.metrics?.counter('ates_consumer_batches_total', 'Batches committed'),
+      stalls: options.metrics?.counter('ates_consumer_stalls_total', 'Batches the database could not take, each time (tried again until it can)'),
     }
   }
 
@@ -142,13 +149,41 @@ export class EventConsumer {
         continue
       }
       const batch = this.queue.splice(0, this.batchSize)
-      try {
-        await this.handleBatch(batch)
-      } catch (error) {
-        // A failure of the batch as a whole (the database itself): everything retries.
-        this.log.error('batch failed, will be redelivered', { error, size: batch.length })
-        for (const msg of batch) msg.nak(this.retryDelay(msg))
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.handleBatch(batch)
+          if (attempt > 1) this.options.health?.ok(this.component)
+          break
+        } catch (error) {
+          // The database itself failed (locked, full, failing): no event's fault, so nothing is
+          // dead-lettered and no delivery is counted. The batch stays in hand, kept from
+          // redelivery with the messages behind it, and is tried again until the database works.
+          this.options.health?.fail(this.component, describeFault(error))
+          this.counters.stalls?.inc({ consumer: this.options.durable })
+          if (this.stopping) {
+            for (const msg of batch) msg.nak()
+            return
+          }
+          await this.hold(batch, backoff(attempt, STALLED))
+        }
       }
+    }
+  }
+
+  private get component(): string {
+    return `consumer ${this.options.durable}`
+  }
+
+  /** Waits `ms` while telling the server the batch and the queue behind it are being worked on. */
+  private async hold(batch: JsMsg[], ms: number): Promise<void> {
+    const every = Math.max(100, Math.min((this.options.ackWaitMs ?? 30_000) / 3, 10_000))
+    const until = Date.now() + ms
+    while (!this.stopping) {
+      for (const msg of batch) msg.working()
+      for (const msg of this.queue) msg.working()
+      const left = until - Date.now()
+      if (left <= 0) return
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, every)))
     }
   }
 

@@ -8,6 +8,7 @@ import type { Static, TSchema } from 'typebox'
 import { Compile, type Validator } from 'typebox/compile'
 import { describeErrors } from '../../contracts/envelope.ts'
 import type { RangeRefusal } from './days.ts'
+import { describeFault, type Health, isInfrastructureError } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Metrics, Series } from './metrics.ts'
 import type { Refusal } from './refusal.ts'
@@ -28,8 +29,14 @@ export function errorBody(code: string, message: string, details?: unknown) {
 }
 
 /** app.onError: one mapping of everything thrown to the JSON error shape. */
-export function onError(log: Logger) {
+export function onError(log: Logger, health?: Health) {
   return (error: Error, c: Context) => {
+    if (isInfrastructureError(error)) {
+      // The database cannot take the change now (locked, full disk): nothing was written.
+      health?.fail('database', describeFault(error))
+      c.header('retry-after', '5')
+      return c.json(errorBody('unavailable', 'the change could not be saved right now (the database cannot take writes); nothing was changed, try again shortly'), 503)
+    }
     if (error instanceof HttpError) {
       return c.json(errorBody(error.code, error.message, error.details), error.status)
     }
@@ -138,6 +145,7 @@ export type Readiness = {
   nats: () => boolean
   database: () => boolean
   lags: () => Promise<Record<string, number>>
+  health?: Health
 }
 
 /** /healthz (the process answers), /readyz (NATS, DB, consumer lag), /metrics. */
@@ -152,8 +160,10 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
     // A consumer JetStream cannot report on (no leader yet, after a node died) is not caught up.
     const lags = nats ? await readiness.lags().catch(() => undefined) : {}
     const caughtUp = lags !== undefined && Object.values(lags).every((lag) => lag <= maxLag)
-    const ready = nats && database && caughtUp
-    return c.json({ status: ready ? 'ready' : 'not_ready', nats, database, consumer_lag: lags ?? null }, ready ? 200 : 503)
+    const faults = readiness.health?.faults ?? {}
+    const ready = nats && database && caughtUp && Object.keys(faults).length === 0
+    const body = { status: ready ? 'ready' : 'not_ready', nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [] }
+    return c.json(body, ready ? 200 : 503)
   })
   app.get('/metrics', (c) => {
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })

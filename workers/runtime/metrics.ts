@@ -50,7 +50,14 @@ export class Metrics {
   }
 
   render(): string {
-    for (const fn of this.collectors) fn()
+    // A sample that cannot be taken now (the database failing) leaves the last value; the rest render.
+    for (const fn of this.collectors) {
+      try {
+        fn()
+      } catch {
+        // reported where the fault is met: /readyz and the logs
+      }
+    }
     const lines: string[] = []
     for (const metric of this.metrics.values()) {
       lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`)

@@ -105,7 +105,8 @@ export async function ensureStreams(
       const same =
         info.config.num_replicas === replicas &&
         JSON.stringify(info.config.subjects) === JSON.stringify(config.subjects)
-      if (!same) await jsm.streams.update(name, config)
+      // Only what differs changes: limits, retention and the duplicate window an operator set stay.
+      if (!same) await jsm.streams.update(name, { ...info.config, subjects: config.subjects, num_replicas: replicas })
     } catch (error) {
       if (!isNotFound(error)) throw error
       try {

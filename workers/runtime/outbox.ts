@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/nats-core'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import { type Envelope, makeEnvelope, type Producer } from '../../contracts/envelope.ts'
 import { backoff } from './backoff.ts'
+import { describeFault, type Health } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { WindowPublisher } from './publisher.ts'
@@ -64,6 +65,8 @@ export type RelayOptions = {
   /** How often the table is looked at when nobody kicks the relay. */
   pollMs?: number
   publishTimeoutMs?: number
+  /** Where a relay that keeps failing is reported. */
+  health?: Health
 }
 
 export class OutboxRelay {
@@ -83,10 +86,8 @@ export class OutboxRelay {
     this.published = options.metrics?.counter('ates_outbox_published_total', 'Events relayed from the outbox')
     options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox')
     options.metrics?.collect(() => {
-      if (this.options.store.sqlite.open) {
-        const n = (this.options.store.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n
-        this.options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox').set({}, n)
-      }
+      const n = (this.options.store.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n
+      this.options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox').set({}, n)
     })
   }
 
@@ -129,31 +130,44 @@ export class OutboxRelay {
     const select = store.prepare('SELECT seq, event_id, subject, payload FROM outbox ORDER BY seq LIMIT ?')
     const remove = store.prepare('DELETE FROM outbox WHERE seq <= ?')
     const publisher = new WindowPublisher(this.options.nc, this.publishTimeoutMs)
+    const health = this.options.health
     let failures = 0
+    const failed = async (reason: string, relayed: number) => {
+      failures += 1
+      const delay = backoff(failures, RETRY)
+      log.warn('outbox relay: will retry', { error: reason, retry_ms: delay, relayed })
+      // A blip is not a fault; a relay that keeps failing (the stream refuses, the disk is full) is.
+      if (failures >= 3) health?.fail('outbox relay', reason)
+      await this.sleep(delay, false)
+    }
     try {
       while (this.running) {
-        this.kicked = false
-        const rows = select.all(this.batchSize) as Row[]
-        if (rows.length === 0) {
-          await this.sleep(this.pollMs)
-          continue
-        }
-        // Publishes are pipelined on one connection, so the stream stores them in order;
-        // the acks are collected together.
-        const { acked: relayed, failure, cut } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
-        if (relayed > 0) {
-          remove.run(rows[relayed - 1]!.seq)
-          this.published?.inc({}, relayed)
-        }
-        // Another producer's message came between two of the window's: the rest goes again at once.
-        if (failure !== undefined && cut) continue
-        if (failure !== undefined) {
-          failures += 1
-          const delay = backoff(failures, RETRY)
-          log.warn('outbox relay: publish failed, will retry', { error: failure, retry_ms: delay, relayed })
-          await this.sleep(delay, false)
-        } else {
-          failures = 0
+        try {
+          this.kicked = false
+          const rows = select.all(this.batchSize) as Row[]
+          if (rows.length === 0) {
+            await this.sleep(this.pollMs)
+            continue
+          }
+          // Publishes are pipelined on one connection, so the stream stores them in order;
+          // the acks are collected together.
+          const { acked: relayed, failure, cut } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
+          if (relayed > 0) {
+            // Should the delete fail (a full disk), the rows are published again: the stream and
+            // every inbox drop the copies.
+            remove.run(rows[relayed - 1]!.seq)
+            this.published?.inc({}, relayed)
+          }
+          // Another producer's message came between two of the window's: the rest goes again at once.
+          if (failure !== undefined && cut) continue
+          if (failure !== undefined) {
+            await failed(failure, relayed)
+          } else if (failures > 0) {
+            failures = 0
+            health?.ok('outbox relay')
+          }
+        } catch (error) {
+          await failed(describeFault(error), 0)
         }
       }
     } finally {

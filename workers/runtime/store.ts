@@ -41,7 +41,38 @@ export const runtimeMigrations: Array<Migration<unknown>> = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // When each event was handled, so the inbox can be pruned by age (every handler is also
+    // idempotent by the ids of what it records; see README "How an event flows").
+    name: 'runtime_002_inbox_handled_at',
+    up: `
+      ALTER TABLE inbox ADD COLUMN handled_at INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX inbox_handled_at ON inbox (handled_at);
+      CREATE TABLE _health (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+    `,
+  },
 ]
+
+/** Forgets the events handled before `before` (ms), a chunk at a time; returns how many. */
+export function pruneInbox(store: Store<unknown>, before: number): number {
+  const prune = store.prepare('DELETE FROM inbox WHERE event_id IN (SELECT event_id FROM inbox WHERE handled_at < ? LIMIT 5000)')
+  let pruned = 0
+  for (;;) {
+    const n = store.tx(() => prune.run(before).changes)
+    pruned += n
+    if (n < 5000) return pruned
+  }
+}
+
+/** Whether the database takes a write now, without waiting for a lock: a row written and committed (a full disk refuses it). */
+export function probeWrite(store: Store<unknown>, at: number): void {
+  store.sqlite.pragma('busy_timeout = 0')
+  try {
+    store.prepare("INSERT INTO _health (key, at) VALUES ('probe', ?) ON CONFLICT (key) DO UPDATE SET at = excluded.at").run(at)
+  } finally {
+    store.sqlite.pragma('busy_timeout = 1000')
+  }
+}
 
 export class Store<DB> {
   readonly sqlite: Database.Database
@@ -65,7 +96,9 @@ export class Store<DB> {
     // syncing the same pages again and again; 10000 pages (about 40 MB of WAL) lets a page
     // changed by many batches reach the database once.
     this.sqlite.pragma('wal_autocheckpoint = 10000')
-    this.sqlite.pragma('busy_timeout = 5000')
+    // Only this process writes; another one holding the lock (a backup, an operator's sqlite3)
+    // is waited for a second, then the caller retries without blocking the event loop longer.
+    this.sqlite.pragma('busy_timeout = 1000')
     this.sqlite.pragma('foreign_keys = ON')
     this.inTransaction = this.sqlite.transaction((fn: () => unknown) => fn())
     this.db = new Kysely<DB>({

@@ -11,13 +11,15 @@ import { decodeEvent, type Envelope, type Producer } from '../../contracts/envel
 import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
+import { describeFault, Health } from './health.ts'
 import { limitBody, notFound, onError, opsRoutes, requestMetrics } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { connectNats, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { readToEnd } from './replay.ts'
-import { type Migration, openStore, type Store } from './store.ts'
+import { type Migration, openStore, probeWrite, type Store } from './store.ts'
+import { startUpkeep } from './upkeep.ts'
 
 export type Clock = {
   now: () => Date
@@ -94,7 +96,8 @@ export async function runWorker<DB>(
   await ensureStreams(jsm, config.streamReplicas)
   const js = jetstream(nc)
   const outbox = new Outbox(store as Store<unknown>, name, definition.clock.now, definition.clock.newId)
-  const relay = new OutboxRelay({ store: store as Store<unknown>, nc, log, metrics })
+  const health = new Health(log, metrics)
+  const relay = new OutboxRelay({ store: store as Store<unknown>, nc, log, metrics, health })
   outbox.onEmit = () => relay.kick()
   const readBack = (handle: (events: Envelope[]) => void) => {
     const own = OWN_STREAM[name]
@@ -116,6 +119,7 @@ export async function runWorker<DB>(
 
   const consumers: EventConsumer[] = []
   let extra: Stoppable | undefined
+  let upkeep: Stoppable | undefined
   try {
     await definition.beforeConsuming?.(ctx)
     relay.start()
@@ -131,14 +135,17 @@ export async function runWorker<DB>(
           jsm,
           log,
           metrics,
+          health,
           afterCommit: () => relay.kick(),
         }),
       )
     }
     for (const consumer of consumers) await consumer.start()
     extra = (await definition.start?.(ctx)) ?? undefined
+    upkeep = startUpkeep({ store: store as Store<unknown>, jsm, config, health, metrics, log })
   } catch (error) {
     // A worker that cannot start leaves nothing running behind it.
+    await extra?.stop()
     for (const consumer of consumers) await consumer.stop().catch(() => undefined)
     await relay.stop()
     await nc.close().catch(() => undefined)
@@ -163,7 +170,7 @@ export async function runWorker<DB>(
   })
 
   const app = new Hono()
-  app.onError(onError(log))
+  app.onError(onError(log, health))
   app.notFound(notFound)
   app.use('*', requestMetrics(metrics))
   app.use('*', limitBody())
@@ -173,12 +180,16 @@ export async function runWorker<DB>(
       nats: () => !nc.isClosed() && !nc.isDraining(),
       database: () => {
         try {
-          return store.sqlite.prepare('SELECT 1').pluck().get() === 1
-        } catch {
+          probeWrite(store as Store<unknown>, Date.now())
+          health.ok('database')
+          return true
+        } catch (error) {
+          health.fail('database', describeFault(error))
           return false
         }
       },
       lags,
+      health,
     }),
   )
   if (definition.routes) app.route('/', definition.routes(ctx))
@@ -194,6 +205,7 @@ export async function runWorker<DB>(
   const stop = () => {
     stopping ??= (async () => {
       log.info('worker stopping')
+      await upkeep?.stop()
       await extra?.stop()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -220,6 +232,14 @@ export async function runMain<DB>(definition: WorkerDefinition<DB>): Promise<voi
     process.stderr.write(`${definition.name} failed to start: ${(error as Error).message}\n`)
     process.exit(1)
   }
+  // Every infrastructure fault is met where it happens and retried; what still escapes is a
+  // fault the worker cannot survive: it says so and exits, and its supervisor starts it again.
+  const fatal = (kind: string) => (error: unknown) => {
+    worker.ctx.log.error(`unrecoverable fault (${kind}): exiting`, { error: describeFault(error) })
+    process.exit(1)
+  }
+  process.on('uncaughtException', fatal('uncaught exception'))
+  process.on('unhandledRejection', fatal('unhandled rejection'))
   const shutdown = (signal: string) => {
     worker.ctx.log.info('signal received', { signal })
     worker.stop().then(

@@ -28,11 +28,14 @@ export class Mailer {
     }
   }
 
+  /** Sends what is due; a database that fails now is tried again at the next round. */
   async sendDue(): Promise<void> {
     if (this.sending) return
     this.sending = true
     try {
       for (const mail of dueMails(this.ctx.store, this.ctx.now().toISOString())) await this.send(mail)
+    } catch (error) {
+      this.ctx.log.warn('payout mails not sent this round', { error })
     } finally {
       this.sending = false
     }

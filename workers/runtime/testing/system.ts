@@ -13,6 +13,8 @@ export const ADMIN = { email: 'admin@ates.test', beak: 'admin-beak-for-tests' }
 export type SystemOptions = {
   /** Extra environment for every worker (ATES_TZ, ATES_CLOSE_CRON, ATES_SMTP_URL…). */
   env?: Record<string, string>
+  /** Extra environment for one worker (its own data dir, say). */
+  workerEnv?: Partial<Record<WorkerName, Record<string, string>>>
   workers?: readonly WorkerName[]
   /** Show the workers' logs (for debugging a test). */
   logs?: boolean
@@ -87,7 +89,7 @@ export async function startSystem(options: SystemOptions & { external?: External
     const file = options.entrypoint?.(worker) ?? `${root}workers/${worker}/main.ts`
     const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : []
     const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, file], {
-      env: { ...process.env, ...env, ...(user ? { ATES_NATS_USER: user.user, ATES_NATS_PASS: user.pass } : {}) },
+      env: { ...process.env, ...env, ...options.workerEnv?.[worker], ...(user ? { ATES_NATS_USER: user.user, ATES_NATS_PASS: user.pass } : {}) },
       stdio: ['ignore', options.logs ? 'inherit' : 'ignore', 'inherit'],
     })
     running.set(worker, proc)

@@ -1,0 +1,54 @@
+// What a running worker looks after besides its work: it forgets handled events once they are
+// old (the inbox stays bounded), and watches how full the broker's storage is (the money
+// streams are kept for good: the ledger is rebuilt from them, so storage only grows).
+import type { JetStreamManager } from '@nats-io/jetstream'
+import type { Config } from './config.ts'
+import { describeFault, type Health } from './health.ts'
+import type { Logger } from './log.ts'
+import type { Metrics } from './metrics.ts'
+import { pruneInbox, type Store } from './store.ts'
+import type { Stoppable } from './worker.ts'
+
+/** Past this share of the broker's storage, /readyz warns and the log says so. */
+export const STORAGE_WARNING = 0.8
+
+export type Upkeep = { store: Store<unknown>; jsm: JetStreamManager; config: Config; health: Health; metrics: Metrics; log: Logger }
+
+export function startUpkeep(upkeep: Upkeep): Stoppable {
+  const { store, jsm, config, health, metrics, log } = upkeep
+  const used = metrics.gauge('ates_jetstream_storage_bytes', 'JetStream file storage used by the streams (the whole account)')
+  const limit = metrics.gauge('ates_jetstream_storage_limit_bytes', 'JetStream file storage the server may use (ATES_JETSTREAM_MAX_BYTES, or the account limit)')
+
+  const prune = () => {
+    try {
+      // Real time, as the inbox records it (a worker's own clock may be set for a test).
+      const before = Date.now() - config.inboxKeepSeconds * 1000
+      const pruned = pruneInbox(store, before)
+      if (pruned > 0) log.info('inbox pruned', { events: pruned, handled_before: new Date(before).toISOString() })
+    } catch (error) {
+      log.warn('inbox not pruned this time', { error: describeFault(error) })
+    }
+  }
+  const watch = async () => {
+    try {
+      const info = await jsm.getAccountInfo()
+      const max = info.limits.max_storage > 0 ? info.limits.max_storage : config.jetstreamMaxBytes
+      used.set({}, info.storage)
+      limit.set({}, max)
+      const share = info.storage / max
+      health.warn('storage', share >= STORAGE_WARNING ? `JetStream storage is ${Math.round(share * 100)}% full (${info.storage} of ${max} bytes): the streams are kept for good, so add storage` : undefined)
+    } catch {
+      // JetStream unreachable: /readyz reports NATS already
+    }
+  }
+  prune()
+  void watch()
+  const pruning = setInterval(prune, 3600_000)
+  const watching = setInterval(() => void watch(), 30_000)
+  return {
+    stop: () => {
+      clearInterval(pruning)
+      clearInterval(watching)
+    },
+  }
+}
