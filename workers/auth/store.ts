@@ -39,6 +39,11 @@ export const migrations: Array<Migration<DB>> = [
       );
     `,
   },
+  {
+    // The accounts are listed a page at a time in the order they were created.
+    name: 'auth_002_accounts_created',
+    up: 'CREATE INDEX accounts_created ON accounts (created_at, email)',
+  },
 ]
 
 type Row = DB['accounts']
@@ -57,6 +62,12 @@ export function findById(store: Store<DB>, id: string): Row | undefined {
 
 export function listAccounts(store: Store<DB>): Account[] {
   return store.all(store.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('email')).map(toAccount)
+}
+
+/** Accounts in the order they were created (email breaks ties), from after a (created_at, email); one more than asked, to tell whether a page follows. */
+export function accountsAfter(store: Store<DB>, limit: number, after?: readonly [createdAt: string, email: string]): Row[] {
+  const from = after ? 'WHERE (created_at, email) > (?, ?)' : ''
+  return store.prepare(`SELECT * FROM accounts ${from} ORDER BY created_at, email LIMIT ?`).all(...(after ?? []), limit + 1) as Row[]
 }
 
 export function countAccounts(store: Store<DB>): number {

@@ -33,6 +33,8 @@ export type Config = {
   adminBeak: string
   smtpUrl: string | undefined
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** Origins whose browser pages may call the JSON API (CORS); none by default. */
+  corsOrigins: string[]
 }
 
 export type Env = Record<string, string | undefined>
@@ -62,6 +64,26 @@ function timeZone(raw: string): string {
     throw new ConfigError(`ATES_TZ must be an IANA time zone such as UTC or Europe/Berlin, got "${raw}"`)
   }
   return raw
+}
+
+/** "https://a.example, http://localhost:5173" → their origins; anything else is refused. */
+function corsOrigins(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      let url: URL | undefined
+      try {
+        url = new URL(origin)
+      } catch {
+        url = undefined
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== origin.replace(/\/$/, '')) {
+        throw new ConfigError(`ATES_CORS_ORIGINS must list origins like https://app.example or http://localhost:5173, comma-separated; got "${origin}"`)
+      }
+      return url.origin
+    })
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -95,5 +117,6 @@ export function loadConfig(env: Env = process.env): Config {
     adminBeak: env.ATES_ADMIN_BEAK || 'admin-beak',
     smtpUrl: env.ATES_SMTP_URL || undefined,
     logLevel: logLevel as Config['logLevel'],
+    corsOrigins: corsOrigins(env.ATES_CORS_ORIGINS ?? ''),
   }
 }
