@@ -5,7 +5,7 @@ TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.
 # The fault suite: whole systems under attack, one file at a time (each runs six processes).
 FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up build test test-faults typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
+.PHONY: help up build test test-faults typecheck contracts install nats-server chromium jq cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -34,6 +34,9 @@ nats-server:
 chromium:
 	@scripts/ensure-chromium.sh
 
+jq:
+	@scripts/ensure-jq.sh
+
 up: install nats-server
 	@$(RUN) scripts/up.ts
 
@@ -43,7 +46,7 @@ build: install
 typecheck: install
 	npx tsc --noEmit
 
-test: install nats-server chromium typecheck
+test: install nats-server chromium jq typecheck
 	$(RUN) --test --test-reporter=spec --test-concurrency=2 $(TESTS)
 	@$(MAKE) --no-print-directory test-faults
 
