@@ -15,7 +15,7 @@ help:
 	@echo "make build       compile the workers into .build/ (make up, cluster, replay and bench do it first)"
 	@echo "make test        install what is needed and run every test (the fault suite included)"
 	@echo "make test-faults only the fault suite: crashes, broker outages, duplicates, DLQ, security matrix"
-	@echo "make contracts   regenerate JSON Schema and AsyncAPI files from contracts/"
+	@echo "make contracts   regenerate JSON Schema, AsyncAPI and OpenAPI files from contracts/"
 	@echo "make cluster     three JetStream nodes on loopback, streams with 3 replicas, every worker"
 	@echo "make cluster-kill NODE=2 / make cluster-start NODE=2   kill or restart one node"
 	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each"
