@@ -48,7 +48,7 @@ export const isApiPath = (path: string) => path.startsWith('/api/')
 /** A dashboard's page or form: HTML for a browser, which shows its refusals as pages. */
 export const isPage = (op: Operation) => op.tag === 'pages'
 
-/** Text that may be null. */
+/** A value of the schema, or null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 /** The error shape of SPEC §4, with the codes a status of an operation may carry. */

@@ -275,10 +275,8 @@ export function dayAmountsOf(store: Store<DB>, accountId: string, day: string): 
   return store.prepare('SELECT kind, sum(debit) AS debit, sum(credit) AS credit FROM entries WHERE account_id = ? AND business_day = ? GROUP BY kind').all(accountId, day) as KindSums[]
 }
 
-export type AccountRow = AccountBalance
-
 /** Accounts with their balances by name (then id), after a (name, id); one more than asked, to tell whether a page follows. */
-export function balancesAfter(store: Store<DB>, limit: number, after?: readonly [name: string, accountId: string]): AccountRow[] {
+export function balancesAfter(store: Store<DB>, limit: number, after?: readonly [name: string, accountId: string]): AccountBalance[] {
   const from = after ? "WHERE (coalesce(a.name, ''), a.account_id) > (?, ?)" : ''
   return store
     .prepare(
@@ -286,7 +284,7 @@ export function balancesAfter(store: Store<DB>, limit: number, after?: readonly 
        FROM accounts a LEFT JOIN balances b ON b.account_id = a.account_id
        ${from} ORDER BY coalesce(a.name, ''), a.account_id LIMIT ?`,
     )
-    .all(...(after ?? []), limit + 1) as AccountRow[]
+    .all(...(after ?? []), limit + 1) as AccountBalance[]
 }
 
 export function accountsWithBalances(store: Store<DB>) {
