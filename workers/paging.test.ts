@@ -4,13 +4,14 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 import { accountsPage } from './auth/queries.ts'
-import { insertAccount, migrations as authMigrations } from './auth/store.ts'
+import { accountsPageSql, insertAccount, migrations as authMigrations } from './auth/store.ts'
 import { accountDay, balancesPage } from './billing/queries.ts'
-import { insertEntry, insertOpenDay, migrations as billingMigrations, saveAccount, setBalance } from './billing/store.ts'
+import { balancesPageSql, insertEntry, insertOpenDay, migrations as billingMigrations, saveAccount, setBalance } from './billing/store.ts'
 import { closesPage } from './close/queries.ts'
 import { migrations as closeMigrations, saveClosed, saveRequest } from './close/store.ts'
 import { encodeKeyCursor } from './runtime/cursor.ts'
 import { testContext } from './runtime/testing/context.ts'
+import type { Ctx } from './runtime/worker.ts'
 
 /** Every page from the first, `limit` rows each: the rows, and how many pages it took. */
 function readAll<T>(page: (cursor: string | undefined) => { rows: T[]; next: string | null } | undefined, limit: number): { rows: T[]; pages: number } {
@@ -115,4 +116,14 @@ test("close's closes: newest first, each once, with the calendar on every page",
   assert.deepEqual(read.rows.map((c) => c.business_day), days.toReversed())
   assert.ok(read.rows.every((c) => c.state === 'closed'))
   assert.equal(closesPage(ctx, { limit: 2, cursor: encodeKeyCursor([7]) }), undefined)
+})
+
+test('a later page of accounts seeks where it starts in an index, instead of reading the pages before it', () => {
+  const plan = (ctx: Ctx<unknown>, sql: string, ...parameters: unknown[]) =>
+    (ctx.store.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as Array<{ detail: string }>).map((r) => r.detail).join('; ')
+  const auth = testContext('auth', authMigrations) as Ctx<unknown>
+  assert.match(plan(auth, accountsPageSql.after, '2026-11-25', 'a@ates.test', 3), /SEARCH accounts USING INDEX accounts_created/)
+  const billing = testContext('billing', billingMigrations) as Ctx<unknown>
+  assert.match(plan(billing, balancesPageSql.after, 'Kesha', 'Kesha', randomUUID(), 3), /SEARCH a USING INDEX accounts_by_name/)
+  assert.match(plan(billing, balancesPageSql.first, 3), /SCAN a USING INDEX accounts_by_name/, 'the first page reads the index in order, no sort')
 })
