@@ -5,7 +5,7 @@ TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.
 # The fault suite: whole systems under attack, one file at a time (each runs six processes).
 FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up build test test-faults typecheck contracts install nats-server chromium cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
+.PHONY: help up build test test-faults typecheck contracts install nats-server chromium jq cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -15,7 +15,7 @@ help:
 	@echo "make build       compile the workers into .build/ (make up, cluster, replay and bench do it first)"
 	@echo "make test        install what is needed and run every test (the fault suite included)"
 	@echo "make test-faults only the fault suite: crashes, broker outages, duplicates, DLQ, security matrix"
-	@echo "make contracts   regenerate JSON Schema and AsyncAPI files from contracts/"
+	@echo "make contracts   regenerate JSON Schema, AsyncAPI and OpenAPI files from contracts/"
 	@echo "make cluster     three JetStream nodes on loopback, streams with 3 replicas, every worker"
 	@echo "make cluster-kill NODE=2 / make cluster-start NODE=2   kill or restart one node"
 	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each"
@@ -34,6 +34,9 @@ nats-server:
 chromium:
 	@scripts/ensure-chromium.sh
 
+jq:
+	@scripts/ensure-jq.sh
+
 up: install nats-server
 	@$(RUN) scripts/up.ts
 
@@ -43,7 +46,7 @@ build: install
 typecheck: install
 	npx tsc --noEmit
 
-test: install nats-server chromium typecheck
+test: install nats-server chromium jq typecheck
 	$(RUN) --test --test-reporter=spec --test-concurrency=2 $(TESTS)
 	@$(MAKE) --no-print-directory test-faults
 

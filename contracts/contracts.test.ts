@@ -75,7 +75,7 @@ describe('decodeEvent', () => {
       'data off its schema',
       'tasks.assigned.v1',
       envelope('tasks.assigned', 1, { ...(sampleData['tasks.assigned.v1'] as object), task_id: 'x' }),
-      /invalid tasks.assigned v1: \/task_id/,
+      /invalid tasks.assigned v1: task_id must be a UUID/,
     ],
     [
       'unknown producer',
@@ -117,7 +117,7 @@ describe('makeEnvelope', () => {
           time: new Date(),
           producer: 'billing',
         }),
-      /billing.task_priced v1: \/assign_fee/,
+      /billing.task_priced v1: assign_fee must be at least/,
     )
   })
 })

@@ -1,6 +1,7 @@
 import Type, { type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Timestamp, Uuid, WorkerName } from './common.ts'
+import { describeErrors } from './messages.ts'
 import {
   type EventData,
   type EventName,
@@ -10,6 +11,8 @@ import {
   upcast,
   validatorFor,
 } from './registry.ts'
+
+export { describeErrors }
 
 /** The envelope every event travels in, whatever its name and version. */
 export const EnvelopeHeader = Type.Object(
@@ -68,7 +71,7 @@ export function makeEnvelope<N extends EventName>(event: NewEvent<N>): { subject
   const version = latestVersion(event.name)
   const validator = validatorFor(event.name, version)!
   if (!validator.Check(event.data)) {
-    throw new ContractError(`${event.name} v${version}: ${describeErrors(validator.Errors(event.data))}`)
+    throw new ContractError(`${event.name} v${version}: ${describeErrors(validator.Errors(event.data), validator.Type(), 'data')}`)
   }
   const envelope = {
     event_id: event.eventId,
@@ -100,7 +103,7 @@ export function decodeEvent(subject: string, payload: string | Uint8Array): Deco
     return { ok: false, reason: `invalid JSON: ${(error as Error).message}` }
   }
   if (!headerValidator.Check(raw)) {
-    return { ok: false, reason: `invalid envelope: ${describeErrors(headerValidator.Errors(raw))}` }
+    return { ok: false, reason: `invalid envelope: ${describeErrors(headerValidator.Errors(raw), EnvelopeHeader, 'envelope')}` }
   }
   const { event_name: name, event_version: version, event_id: eventId } = raw
   if (!isEventName(name)) return { ok: false, reason: `unknown event ${name}`, eventId }
@@ -111,17 +114,8 @@ export function decodeEvent(subject: string, payload: string | Uint8Array): Deco
     return { ok: false, reason: `subject ${subject} does not match ${expectedSubject}`, eventId }
   }
   if (!validator.Check(raw.data)) {
-    return { ok: false, reason: `invalid ${name} v${version}: ${describeErrors(validator.Errors(raw.data))}`, eventId }
+    return { ok: false, reason: `invalid ${name} v${version}: ${describeErrors(validator.Errors(raw.data), validator.Type(), 'data')}`, eventId }
   }
   const event = { ...raw, data: upcast(name, version, raw.data) } as Envelope
   return { ok: true, event, version }
-}
-
-type ValidationError = { instancePath: string; message: string }
-
-export function describeErrors(errors: readonly ValidationError[]): string {
-  return errors
-    .slice(0, 5)
-    .map((e) => `${e.instancePath || '/'} ${e.message}`)
-    .join('; ')
 }

@@ -1,14 +1,21 @@
-// Generates JSON Schema files (one per event version) and an AsyncAPI document from
-// the TypeBox definitions, for clients that do not speak TypeScript.
+// Generates JSON Schema files (one per event version), an AsyncAPI document and each worker's
+// OpenAPI document from the TypeBox definitions, for clients that do not speak TypeScript.
 // `make contracts` writes them; a test checks the committed files are fresh.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { envelopeSchema } from './envelope.ts'
+import { ANALYTICS_API } from './http/analytics.ts'
+import { AUTH_API } from './http/auth.ts'
+import { BILLING_API } from './http/billing.ts'
+import { CLOSE_API } from './http/close.ts'
+import { openApiDocument } from './http/openapi.ts'
+import { TASKS_API } from './http/tasks.ts'
 import { definitions, eventNames, subjectOf } from './registry.ts'
 
 export const contractsDir = dirname(fileURLToPath(import.meta.url))
 export const schemasDir = join(contractsDir, 'schemas')
+export const openApiDir = join(contractsDir, 'openapi')
 
 const SCHEMA_BASE = 'https://ates.example/contracts/schemas/'
 
@@ -65,15 +72,19 @@ export function generatedFiles(): Map<string, string> {
       channels,
     }),
   )
+  // Each worker serves its own at /openapi.json, with its address as the server.
+  for (const api of [AUTH_API, TASKS_API, BILLING_API, CLOSE_API, ANALYTICS_API]) files.set(`openapi/${api.worker}.json`, json(openApiDocument(api)))
   return files
 }
 
 function write(): void {
-  rmSync(schemasDir, { recursive: true, force: true })
-  mkdirSync(schemasDir, { recursive: true })
+  for (const dir of [schemasDir, openApiDir]) {
+    rmSync(dir, { recursive: true, force: true })
+    mkdirSync(dir, { recursive: true })
+  }
   const files = generatedFiles()
   for (const [path, content] of files) writeFileSync(join(contractsDir, path), content)
-  console.log(`wrote ${files.size} files under contracts/ (${readdirSync(schemasDir).length} event schemas)`)
+  console.log(`wrote ${files.size} files under contracts/ (${readdirSync(schemasDir).length} event schemas, ${readdirSync(openApiDir).length} OpenAPI documents)`)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) write()

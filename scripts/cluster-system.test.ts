@@ -12,7 +12,7 @@ import { WORKERS } from '../workers/runtime/config.ts'
 import { manager, STREAMS, type StreamName } from '../workers/runtime/nats.ts'
 import { waitFor } from '../workers/runtime/testing/helpers.ts'
 import { readStream } from '../workers/runtime/testing/streams.ts'
-import { ADMIN, api, login, startSystem, type System } from '../workers/runtime/testing/system.ts'
+import { ADMIN, allPages, api, login, startSystem, type System } from '../workers/runtime/testing/system.ts'
 import { startCluster, type TestCluster } from './testing/cluster.ts'
 
 const TASKS_PER_ROUND = 100
@@ -155,17 +155,16 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
   assert.equal(prices.size, created.length)
 
   // What billing's API shows: every account's entries, on the closed day and the open one.
-  const accounts = await api<{ accounts: Array<{ account_id: string; balance: number }> }>(`${urls.billing}/api/accounts`, accountant.token)
+  const accounts = await allPages<{ account_id: string; balance: number }>(`${urls.billing}/api/accounts`, accountant.token, 'accounts')
   const entries = new Map<string, Entry & { account_id: string }>()
   const closedDayEntries = new Map<string, Entry[]>()
-  for (const account of accounts.body.accounts) {
+  for (const account of accounts.items) {
     let credits = 0
     let debits = 0
     for (const day of [closedDay, openDay]) {
-      const page = await api<{ entries: Entry[] }>(`${urls.billing}/api/accounts/${account.account_id}?day=${day}`, accountant.token)
-      assert.equal(page.status, 200)
-      if (day === closedDay) closedDayEntries.set(account.account_id, page.body.entries)
-      for (const entry of page.body.entries) {
+      const whole = await allPages<Entry>(`${urls.billing}/api/accounts/${account.account_id}?day=${day}`, accountant.token, 'entries')
+      if (day === closedDay) closedDayEntries.set(account.account_id, whole.items)
+      for (const entry of whole.items) {
         assert.ok(!entries.has(entry.transaction_id), `transaction ${entry.transaction_id} once`)
         entries.set(entry.transaction_id, { ...entry, account_id: account.account_id })
         credits += entry.credit

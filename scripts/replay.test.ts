@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { after, before, test } from 'node:test'
 import type { WorkerName } from '../workers/runtime/config.ts'
-import { ADMIN, api, login, startSystem, type System } from '../workers/runtime/testing/system.ts'
+import { ADMIN, allPages, api, login, startSystem, type System } from '../workers/runtime/testing/system.ts'
 import { DEMO_ACCOUNTS, seedAccounts, seedTasks } from './lib/seed.ts'
 
 const run = promisify(execFile)
@@ -22,9 +22,17 @@ after(async () => {
 const replay = (worker: string) =>
   run(process.execPath, ['--import', 'tsx', 'scripts/replay.ts', worker], { env: { ...process.env, ...system.env } })
 
-/** What the worker's API answers, for the admin. */
+/** The items of billing's paged lists: the accounts, and an account's entries of a day. */
+const pagedListOf = (path: string) => (path.startsWith('/api/accounts?') || path === '/api/accounts' ? 'accounts' : path.startsWith('/api/accounts/') ? 'entries' : undefined)
+
+/** What the worker's API answers, for the admin (its paged lists whole). */
 async function answers(worker: WorkerName, admin: string, paths: string[]): Promise<unknown[]> {
-  return Promise.all(paths.map(async (path) => (await api(`${system.urls[worker]}${path}`, admin)).body))
+  return Promise.all(
+    paths.map(async (path) => {
+      const list = pagedListOf(path)
+      return list ? allPages(`${system.urls[worker]}${path}`, admin, list) : (await api(`${system.urls[worker]}${path}`, admin)).body
+    }),
+  )
 }
 
 test('analytics and billing rebuilt from the streams answer exactly as before', async () => {
@@ -56,7 +64,7 @@ test('analytics and billing rebuilt from the streams answer exactly as before', 
     ],
     billing: ['/api/accounts', `/api/management/earnings?from=${day}`],
   }
-  const accounts = (await api<{ accounts: Array<{ account_id: string }> }>(`${urls.billing}/api/accounts`, admin)).body.accounts
+  const accounts = (await allPages<{ account_id: string }>(`${urls.billing}/api/accounts`, admin, 'accounts')).items
   for (const account of accounts) paths.billing.push(`/api/accounts/${account.account_id}?day=${day}`, `/api/accounts/${account.account_id}?day=${next}`)
 
   for (const worker of ['analytics', 'billing'] as const) {

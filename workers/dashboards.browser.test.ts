@@ -211,7 +211,7 @@ describe('dashboards in a browser', () => {
 
     const badDay = await page.goto(`${system.urls.billing}/?day=tomorrow`)
     assert.equal(badDay?.status(), 422)
-    assert.match(await mainText(page), /Accounting: that did not work[\s\S]*Invalid day/)
+    assert.match(await mainText(page), /Accounting: that did not work[\s\S]*Day must be a date like 2026-11-25/)
   })
 
   test('a form served by another site cannot make a logged-in browser create a task', async () => {

@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { STREAMS, type StreamName } from '../../workers/runtime/nats.ts'
+import { allPages } from '../../workers/runtime/testing/system.ts'
 import { cpuSeconds } from './cpu.ts'
 import type { Memory } from './memory.ts'
 import type { Row } from './report.ts'
@@ -32,8 +33,9 @@ const ANSWERS: Record<Rebuilt, string[]> = {
   analytics: ['/api/analytics/today', '/api/analytics/days', '/api/analytics/most-expensive?period=month'],
 }
 
+/** What the worker answers, billing's accounts every page of them. */
 async function answers(world: World, worker: Rebuilt): Promise<unknown[]> {
-  return Promise.all(ANSWERS[worker].map((path) => call(`${world.system.urls[worker]}${path}`, world.admin)))
+  return Promise.all(ANSWERS[worker].map((path) => (path === '/api/accounts' ? allPages(`${world.system.urls[worker]}${path}`, world.admin, 'accounts') : call(`${world.system.urls[worker]}${path}`, world.admin))))
 }
 
 export async function replay(world: World, worker: Rebuilt, rawConsumeRate: number, memory: Memory): Promise<Row[]> {

@@ -8,7 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import { makeEnvelope } from '../../contracts/envelope.ts'
 import type { Role } from '../../workers/runtime/auth.ts'
 import { connectNats, manager, type StreamName } from '../../workers/runtime/nats.ts'
-import { api, startSystem, type System } from '../../workers/runtime/testing/system.ts'
+import { allPages, api, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { startTestIssuer, type TestIssuer } from '../../workers/runtime/testing/tokens.ts'
 import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from '../lib/build.ts'
 import { root } from '../lib/stack.ts'
@@ -170,9 +170,9 @@ type Earnings = { open_day: string; days: Array<{ business_day: string; manageme
 type Today = { business_day: string; management_earnings: number; accounts_negative: number }
 type Accounts = { accounts: Array<{ account_id: string; balance: number }> }
 
-/** billing's balances, as its API shows them to an admin. */
+/** billing's balances, as its API shows them to an admin (every page). */
 export async function balances(world: World): Promise<Accounts['accounts']> {
-  return (await call<Accounts>(`${world.system.urls.billing}/api/accounts`, world.admin)).accounts
+  return (await allPages<Accounts['accounts'][number]>(`${world.system.urls.billing}/api/accounts`, world.admin, 'accounts')).items
 }
 
 /** Once caught up, analytics tells the open day as billing does: same earnings, same accounts below zero. */

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { connectNats, manager } from '../../workers/runtime/nats.ts'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
-import { ADMIN, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
+import { ADMIN, allPages, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { crashDuring, crashPlan } from './chaos.ts'
 import { checkSystem, describeReport } from './evidence.ts'
 import { hireCrew, Load, persist } from './load.ts'
@@ -67,8 +67,8 @@ describe('crashes during a load', () => {
 
   test('analytics SIGKILLed with ledger events it had received but not handled: they come back after newer ones', async (t) => {
     // Only two fresh popugs take tasks from here on, so their balances are known to start at zero.
-    const earlier = await api<{ accounts: Array<{ account_id: string; role: string }> }>(`${system.urls.auth}/api/accounts`, admin)
-    for (const account of earlier.body.accounts.filter((a) => a.role === 'popug')) {
+    const earlier = await allPages<{ account_id: string; role: string }>(`${system.urls.auth}/api/accounts`, admin, 'accounts')
+    for (const account of earlier.items.filter((a) => a.role === 'popug')) {
       assert.equal((await api(`${system.urls.auth}/api/accounts/${account.account_id}`, admin, { method: 'PATCH', body: { active: false } })).status, 200)
     }
     const fresh = await hireCrew(system.urls, admin, 2, 'late')

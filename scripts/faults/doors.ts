@@ -1,4 +1,4 @@
-// Every HTTP route of every worker (README, "HTTP edges") with who may pass: one row per
+// Every HTTP route of every worker (README, "HTTP edges"; each worker's /openapi.json) with who may pass: one row per
 // route, the status each caller should get. APIs answer strangers 401; pages send them to
 // the login page (303); public routes answer everyone alike.
 import type { Role } from '../../workers/runtime/auth.ts'
@@ -39,9 +39,10 @@ const PAGE = 303
 export function doors(t: Targets): Door[] {
   const staff = ['admin', 'accountant'] as const
   const newAccount = (n: number) => ({ name: `Matrix ${n}`, email: `matrix-${n}@ates.test`, role: 'manager', beak: 'matrix-beak-123' })
-  const ops = (['auth', 'tasks', 'billing', 'analytics', 'close'] as const).flatMap((worker) =>
-    ['/healthz', '/readyz', '/metrics'].map((route): Door => ({ worker, method: 'GET', route, allow: 'anyone', ok: 200 })),
-  )
+  const ops = (['auth', 'tasks', 'billing', 'analytics', 'close'] as const).flatMap((worker) => [
+    ...['/healthz', '/readyz', '/metrics', '/openapi.json', '/api-docs'].map((route): Door => ({ worker, method: 'GET', route, allow: 'anyone', ok: 200 })),
+    { worker, method: 'GET', route: '/api-docs/:file', allow: 'anyone', ok: 200, knock: () => ({ path: '/api-docs/start.js' }) } satisfies Door,
+  ])
   return [
     { worker: 'auth', method: 'GET', route: '/.well-known/jwks.json', allow: 'anyone', ok: 200 },
     { worker: 'auth', method: 'POST', route: '/api/login', allow: 'anyone', ok: 200, knock: () => ({ path: '/api/login', json: { email: t.popugEmail, beak: t.popugBeak } }) },

@@ -3,7 +3,7 @@
 import { jetstream } from '@nats-io/jetstream'
 import { connectNats, manager, type StreamName } from '../../workers/runtime/nats.ts'
 import { readToEnd } from '../../workers/runtime/replay.ts'
-import { api, type System } from '../../workers/runtime/testing/system.ts'
+import { allPages, api, type System } from '../../workers/runtime/testing/system.ts'
 import type { Envelope } from '../../contracts/envelope.ts'
 import { checkInvariants, type Evidence, type Recorded, type Report } from './invariants.ts'
 
@@ -35,8 +35,8 @@ type AccountPage = Evidence['accountDays'][number]
 export async function gatherEvidence(system: System, adminToken: string, acknowledged?: Evidence['acknowledged']): Promise<Evidence> {
   const [tasks, billing] = await Promise.all([readEvents(system.nats.url, 'TASKS'), readEvents(system.nats.url, 'BILLING')])
   const { billing: billingUrl, analytics: analyticsUrl } = system.urls
-  const listed = await get<{ business_day: string; accounts: Array<{ account_id: string; balance: number }> }>(`${billingUrl}/api/accounts`, adminToken)
-  const open = listed.business_day
+  const listed = await allPages<{ account_id: string; balance: number }>(`${billingUrl}/api/accounts`, adminToken, 'accounts')
+  const open = listed.first.business_day as string
   const pairs = new Set<string>()
   let first = open
   for (const e of billing.events) {
@@ -47,7 +47,8 @@ export async function gatherEvidence(system: System, adminToken: string, acknowl
   const accountDays: AccountPage[] = []
   for (const pair of pairs) {
     const [account, day] = pair.split('/') as [string, string]
-    accountDays.push(await get<AccountPage>(`${billingUrl}/api/accounts/${account}?day=${day}`, adminToken))
+    const whole = await allPages<AccountPage['entries'][number]>(`${billingUrl}/api/accounts/${account}?day=${day}`, adminToken, 'entries')
+    accountDays.push({ ...(whole.first as AccountPage), entries: whole.items })
   }
   const range = `from=${first}&to=${open}`
   const earnings = await get<{ days: Evidence['billingEarnings'] }>(`${billingUrl}/api/management/earnings?${range}`, adminToken)
@@ -56,7 +57,7 @@ export async function gatherEvidence(system: System, adminToken: string, acknowl
   return {
     tasks: tasks.events,
     billing: billing.events,
-    balances: listed.accounts,
+    balances: listed.items,
     accountDays,
     billingEarnings: earnings.days,
     billingOpenDay: open,

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
+import { ANALYTICS_API } from '../../contracts/http/analytics.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import { billingHandlers, taskHandlers } from './handlers.ts'
 import { apiRoutes } from './http.ts'
@@ -14,6 +15,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     name: 'analytics',
     migrations,
     clock,
+    api: ANALYTICS_API,
     consumes: (ctx) => [taskHandlers(ctx), billingHandlers(ctx)],
     routes: (ctx) => new Hono().route('/', apiRoutes(ctx)).route('/', pageRoutes(ctx)),
   }

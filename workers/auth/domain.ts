@@ -1,14 +1,9 @@
 // auth's decisions, pure: login throttling, account changes, where a login may send the
 // browser back to.
-import type { Role } from '../runtime/auth.ts'
+import type { Account as AccountView } from '../../contracts/http/auth.ts'
 
-export type Account = {
-  account_id: string
-  name: string
-  email: string
-  role: Role
-  active: boolean
-}
+/** An account as the API shows it (contracts/http/auth.ts). */
+export type Account = AccountView
 
 /** Emails are compared case-insensitively and stored lower-cased. */
 export function normalizeEmail(email: string): string {

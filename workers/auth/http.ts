@@ -1,14 +1,16 @@
 // auth's JSON API (SPEC §4) and the JWKS.
 import { Hono } from 'hono'
 import { CreateAccountBody, LoginBody, UpdateAccountBody } from '../../contracts/http/auth.ts'
+import { limitOf, PageQuery } from '../../contracts/http/paging.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
-import { jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
+import { orInvalidCursor } from '../runtime/cursor.ts'
+import { check, jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
 import { isRefusal } from '../runtime/refusal.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import type { KeyRing } from './adapters/keys.ts'
 import { changeAccount, createAccount, type Logins } from './commands.ts'
 import type { Refusal } from './domain.ts'
-import { accountOf, allAccounts } from './queries.ts'
+import { accountOf, accountsPage } from './queries.ts'
 import type { DB } from './store.ts'
 
 export const REFUSALS: RefusalTable<Refusal> = {
@@ -37,7 +39,10 @@ export function apiRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Aut
   api.get('/me', (c) => c.json(orRefuse(accountOf(ctx, c.get('caller').id) ?? { kind: 'not_found' as const })))
   api.use('/accounts', requireRole('admin'))
   api.use('/accounts/*', requireRole('admin'))
-  api.get('/accounts', (c) => c.json({ accounts: allAccounts(ctx) }))
+  api.get('/accounts', (c) => {
+    const query = check(PageQuery, c.req.query(), 'query')
+    return c.json(orInvalidCursor(accountsPage(ctx, { limit: limitOf(query), cursor: query.cursor })))
+  })
   api.post('/accounts', async (c) => c.json(orRefuse(await createAccount(ctx, await jsonBody(c, CreateAccountBody))), 201))
   api.patch('/accounts/:id', async (c) => c.json(orRefuse(changeAccount(ctx, c.req.param('id'), await jsonBody(c, UpdateAccountBody)))))
   app.route('/api', api)

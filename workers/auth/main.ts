@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
+import { AUTH_API } from '../../contracts/http/auth.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import { type KeyRing, loadKeyRing } from './adapters/keys.ts'
 import { bootstrapAdmin, Logins } from './commands.ts'
@@ -16,6 +17,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     name: 'auth',
     migrations,
     clock,
+    api: AUTH_API,
     start: async (ctx) => {
       keys = await loadKeyRing(ctx.store, ctx.newId, ctx.now)
       logins = new Logins(ctx, keys, ctx.config)

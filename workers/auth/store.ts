@@ -39,6 +39,11 @@ export const migrations: Array<Migration<DB>> = [
       );
     `,
   },
+  {
+    // The accounts are listed a page at a time in the order they were created.
+    name: 'auth_002_accounts_created',
+    up: 'CREATE INDEX accounts_created ON accounts (created_at, email)',
+  },
 ]
 
 type Row = DB['accounts']
@@ -58,6 +63,17 @@ export function findById(store: Store<DB>, id: string): Row | undefined {
 export function listAccounts(store: Store<DB>): Account[] {
   return store.all(store.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('email')).map(toAccount)
 }
+
+/** Accounts in the order they were created (email breaks ties), from after a (created_at, email); one more than asked, to tell whether a page follows. */
+export function accountsAfter(store: Store<DB>, limit: number, after?: readonly [createdAt: string, email: string]): Row[] {
+  return store.prepare(after ? accountsPageSql.after : accountsPageSql.first).all(...(after ?? []), limit + 1) as Row[]
+}
+
+/** The statements of accountsAfter: a later page seeks its start in accounts_created (a test checks the plan). */
+export const accountsPageSql = {
+  first: 'SELECT * FROM accounts ORDER BY created_at, email LIMIT ?',
+  after: 'SELECT * FROM accounts WHERE (created_at, email) > (?, ?) ORDER BY created_at, email LIMIT ?',
+} as const
 
 export function countAccounts(store: Store<DB>): number {
   return store.first(store.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')))?.n ?? 0

@@ -3,6 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Cron } from 'croner'
 import { Hono } from 'hono'
+import { BILLING_API } from '../../contracts/http/billing.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import type { Random } from './domain.ts'
 import { accountHandlers, closeHandlers, handle, prepare, taskHandlers } from './handlers.ts'
@@ -17,6 +18,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     name: 'billing',
     migrations,
     clock,
+    api: BILLING_API,
     beforeConsuming: (ctx) => prepare(ctx, random),
     consumes: (ctx) => [accountHandlers(ctx), taskHandlers(ctx, random), closeHandlers(ctx, random)],
     start: (ctx) => {

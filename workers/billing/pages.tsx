@@ -2,7 +2,7 @@
 // day's audit log; admins and accountants see every account, and management earnings.
 import { Hono } from 'hono'
 import { Uuid } from '../../contracts/common.ts'
-import { DayQuery } from '../../contracts/http/billing.ts'
+import { type AccountDay as AccountDayView, DayQuery } from '../../contracts/http/billing.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller } from '../runtime/auth.ts'
 import { check, HttpError, RANGE_REFUSALS, refusing } from '../runtime/http.ts'
 import { dollars, timeIn } from '../runtime/views/format.ts'
@@ -41,7 +41,7 @@ export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
     )
   }
 
-  function AccountDay({ view }: { view: ReturnType<typeof accountDay> }) {
+  function AccountDay({ view }: { view: AccountDayView }) {
     return (
       <>
         <section class="stats">
@@ -94,7 +94,7 @@ export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
     const shown = query.account ? check(Uuid, query.account, 'account id') : caller.id
     if (!maySeeAccount(caller, shown)) throw new HttpError(403, 'forbidden', NOT_YOURS)
     const staff = caller.role === 'admin' || caller.role === 'accountant'
-    const view = accountDay(ctx, shown, day)
+    const view = accountDay(ctx, shown, { day })!
     if (!staff) {
       return c.html(
         <Layout title="My account" caller={caller} current="billing" urls={urls}>

@@ -3,7 +3,8 @@
 import { amountsOf, type DayAmounts } from '../../contracts/money.ts'
 import { snapshotUpsert } from '../runtime/replica.ts'
 import type { Migration, Store } from '../runtime/store.ts'
-import type { Entry, Kind, Price } from './domain.ts'
+import type { AccountBalance, Entry } from '../../contracts/http/billing.ts'
+import type { Entry as LedgerEntry, Kind, Price } from './domain.ts'
 
 export type DB = {
   accounts: { account_id: string; name: string | null; email: string | null; role: string | null; as_of: string | null }
@@ -96,6 +97,11 @@ export const migrations: Array<Migration<DB>> = [
     name: 'billing_003_meta',
     up: 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
   },
+  {
+    // The accounts are listed a page at a time by name.
+    name: 'billing_004_accounts_by_name',
+    up: "CREATE INDEX accounts_by_name ON accounts (coalesce(name, ''), account_id)",
+  },
 ]
 
 export type Calendar = { currentDay: string | undefined; lastClosed: string | undefined; firstDay: string | undefined }
@@ -167,7 +173,7 @@ export function isApplied(store: Store<DB>, transactionId: string): boolean {
 }
 
 /** Writes a ledger entry once (false when its transaction is there already). */
-export function insertEntry(store: Store<DB>, entry: Entry): boolean {
+export function insertEntry(store: Store<DB>, entry: LedgerEntry): boolean {
   return (
     store
       .prepare(
@@ -218,41 +224,39 @@ export function closedDaysBetween(store: Store<DB>, from: string, to: string): S
   return new Set(store.prepare("SELECT business_day FROM days WHERE status = 'closed' AND business_day BETWEEN ? AND ?").pluck().all(from, to) as string[])
 }
 
-export type EntryView = {
-  transaction_id: string
-  applied_at: string
-  kind: Kind
-  debit: number
-  credit: number
-  business_day: string
-  balance_after: number
-  task: { task_id: string; jira_id: string | null; title: string | null; description: string | null } | null
-}
+/** An entry as the API shows it (contracts/http/billing.ts). */
+export type EntryView = Entry
 
-/** An account's entries of one day, with their task. A popug's most frequent read: one prepared statement. */
-export function entriesOf(store: Store<DB>, accountId: string, day: string): EntryView[] {
+/**
+ * An account's entries of one day in the order they were applied, with their task: those after
+ * the entry `afterSeq`, at most `limit` (-1: all). A popug's most frequent read: one prepared statement.
+ */
+export function entriesOf(store: Store<DB>, accountId: string, day: string, afterSeq = 0, limit = -1): { entries: EntryView[]; seqs: number[] } {
   const rows = store
     .prepare(
-      `SELECT e.transaction_id, e.applied_at, e.kind, e.debit, e.credit, e.business_day, e.balance_after, e.task_id,
+      `SELECT e.seq, e.transaction_id, e.applied_at, e.kind, e.debit, e.credit, e.business_day, e.balance_after, e.task_id,
               t.jira_id, t.title, t.description
        FROM entries e LEFT JOIN tasks t ON t.task_id = e.task_id
-       WHERE e.account_id = ? AND e.business_day = ? ORDER BY e.seq`,
+       WHERE e.account_id = ? AND e.business_day = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`,
     )
     .raw(true)
-    .all(accountId, day) as EntryRow[]
+    .all(accountId, day, afterSeq, limit) as EntryRow[]
   // Each view made by one literal from the row's array: objects made by a rest pattern cost
   // this read more than its query.
   const entries = new Array<EntryView>(rows.length)
+  const seqs = new Array<number>(rows.length)
   for (let i = 0; i < rows.length; i++) {
-    const [transaction_id, applied_at, kind, debit, credit, business_day, balance_after, task_id, jira_id, title, description] = rows[i]!
+    const [seq, transaction_id, applied_at, kind, debit, credit, business_day, balance_after, task_id, jira_id, title, description] = rows[i]!
     const task = task_id === null ? null : { task_id, jira_id, title, description }
     entries[i] = { transaction_id, applied_at, kind, debit, credit, business_day, balance_after, task }
+    seqs[i] = seq
   }
-  return entries
+  return { entries, seqs }
 }
 
 /** A row of entriesOf's query, in the order of its select list. */
 type EntryRow = [
+  seq: number,
   transaction_id: string,
   applied_at: string,
   kind: Kind,
@@ -265,6 +269,31 @@ type EntryRow = [
   title: string | null,
   description: string | null,
 ]
+
+/** An account's debits and credits of a day summed by kind: what it earned, however many pages its entries take. */
+export function dayAmountsOf(store: Store<DB>, accountId: string, day: string): KindSums[] {
+  return store.prepare('SELECT kind, sum(debit) AS debit, sum(credit) AS credit FROM entries WHERE account_id = ? AND business_day = ? GROUP BY kind').all(accountId, day) as KindSums[]
+}
+
+/** Accounts with their balances by name (then id), after a (name, id); one more than asked, to tell whether a page follows. */
+export function balancesAfter(store: Store<DB>, limit: number, after?: readonly [name: string, accountId: string]): AccountBalance[] {
+  const statement = store.prepare(after ? balancesPageSql.after : balancesPageSql.first)
+  return statement.all(...(after ? [after[0], after[0], after[1]] : []), limit + 1) as AccountBalance[]
+}
+
+const balancesSelect = `SELECT a.account_id, a.name, a.email, a.role, coalesce(b.balance, 0) AS balance
+  FROM accounts a LEFT JOIN balances b ON b.account_id = a.account_id`
+
+/**
+ * The statements of balancesAfter: a later page seeks its start in accounts_by_name (a test
+ * checks the plan). Spelled out rather than as a row value, with which SQLite does not seek an
+ * index on an expression.
+ */
+export const balancesPageSql = {
+  first: `${balancesSelect} ORDER BY coalesce(a.name, ''), a.account_id LIMIT ?`,
+  after: `${balancesSelect} WHERE coalesce(a.name, '') >= ? AND (coalesce(a.name, '') > ? OR a.account_id > ?)
+    ORDER BY coalesce(a.name, ''), a.account_id LIMIT ?`,
+} as const
 
 export function accountsWithBalances(store: Store<DB>) {
   return store.all(

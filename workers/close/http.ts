@@ -1,10 +1,12 @@
 // close's JSON API, for admins: billing's calendar and the closes, and "close the business day now".
 import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
-import { type RefusalTable, refusing, sameOrigins } from '../runtime/http.ts'
+import { limitOf, PageQuery } from '../../contracts/http/paging.ts'
+import { orInvalidCursor } from '../runtime/cursor.ts'
+import { check, type RefusalTable, refusing, sameOrigins } from '../runtime/http.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { closeNow, type Refusal } from './commands.ts'
-import { calendarView, history } from './queries.ts'
+import { closesPage } from './queries.ts'
 import type { DB } from './store.ts'
 
 export const REFUSALS: RefusalTable<Refusal> = {
@@ -18,7 +20,10 @@ export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   api.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
   api.use('*', authenticate(authOptions(ctx.config, 'close')))
   api.use('*', requireRole('admin'))
-  api.get('/closes', (c) => c.json({ ...calendarView(ctx), closes: history(ctx) }))
+  api.get('/closes', (c) => {
+    const query = check(PageQuery, c.req.query(), 'query')
+    return c.json(orInvalidCursor(closesPage(ctx, { limit: limitOf(query), cursor: query.cursor })))
+  })
   api.post('/closes', (c) => c.json(orRefuse(closeNow(ctx, c.get('caller').id)), 202))
   return new Hono<AuthEnv>().route('/api', api)
 }

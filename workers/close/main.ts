@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Cron } from 'croner'
 import { Hono } from 'hono'
+import { CLOSE_API } from '../../contracts/http/close.ts'
 import { runMain, type Clock, type Ctx, type WorkerDefinition } from '../runtime/worker.ts'
 import { Mailer } from './adapters/mailer.ts'
 import { askAgain, closeDue, scheduleOf } from './commands.ts'
@@ -26,6 +27,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     name: 'close',
     migrations,
     clock,
+    api: CLOSE_API,
     beforeConsuming: async (ctx) => {
       // Billing states its zone with every day it opens: a close in another zone would ask for the wrong days.
       const opened = await ctx.lastEvent('billing.day_opened')

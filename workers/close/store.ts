@@ -145,7 +145,13 @@ export function saveRefused(store: Store<DB>, refused: { business_day: string; r
 
 /** The closes, newest first, a year at most. */
 export function closeHistory(store: Store<DB>): Array<DB['closes']> {
-  return store.prepare('SELECT * FROM closes ORDER BY business_day DESC LIMIT 366').all() as Array<DB['closes']>
+  return closesBefore(store, 366).slice(0, 366)
+}
+
+/** The closes, newest first, of the days before `before`; one more than asked, to tell whether a page follows. */
+export function closesBefore(store: Store<DB>, limit: number, before?: string): Array<DB['closes']> {
+  const from = before === undefined ? '' : 'WHERE business_day < ?'
+  return store.prepare(`SELECT * FROM closes ${from} ORDER BY business_day DESC LIMIT ?`).all(...(before === undefined ? [] : [before]), limit + 1) as Array<DB['closes']>
 }
 
 /** A payout's mail, waiting to be sent; a redelivered payout finds it there already. */

@@ -37,6 +37,8 @@ export type Config = {
   inboxKeepSeconds: number
   /** The JetStream storage the server may use (its max_file_store), to warn before it fills. */
   jetstreamMaxBytes: number
+  /** Origins whose browser pages may call the JSON API (CORS); none by default. */
+  corsOrigins: string[]
 }
 
 export type Env = Record<string, string | undefined>
@@ -76,6 +78,26 @@ function timeZone(raw: string): string {
   return raw
 }
 
+/** "https://a.example, http://localhost:5173" → their origins; anything else is refused. */
+function corsOrigins(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      let url: URL | undefined
+      try {
+        url = new URL(origin)
+      } catch {
+        url = undefined
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== origin.replace(/\/$/, '')) {
+        throw new ConfigError(`ATES_CORS_ORIGINS must list origins like https://app.example or http://localhost:5173, comma-separated; got "${origin}"`)
+      }
+      return url.origin
+    })
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const ports = {} as Record<WorkerName, number>
   const publicUrls = {} as Record<WorkerName, string>
@@ -109,5 +131,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     inboxKeepSeconds: parseDuration('ATES_INBOX_KEEP', env.ATES_INBOX_KEEP || '7d'),
     jetstreamMaxBytes: parseBytes('ATES_JETSTREAM_MAX_BYTES', env.ATES_JETSTREAM_MAX_BYTES || '10G'),
+    corsOrigins: corsOrigins(env.ATES_CORS_ORIGINS ?? ''),
   }
 }

@@ -6,7 +6,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Static, TSchema } from 'typebox'
 import { Compile, type Validator } from 'typebox/compile'
-import { describeErrors } from '../../contracts/envelope.ts'
+import { explainErrors } from '../../contracts/messages.ts'
 import type { RangeRefusal } from './days.ts'
 import { describeFault, type Health, isInfrastructureError } from './health.ts'
 import type { Logger } from './log.ts'
@@ -102,8 +102,8 @@ function validatorOf(schema: TSchema): Validator {
 export function check<S extends TSchema>(schema: S, value: unknown, what = 'body'): Static<S> {
   const validator = validatorOf(schema)
   if (!validator.Check(value)) {
-    const errors = validator.Errors(value)
-    throw new HttpError(422, 'invalid', `invalid ${what}: ${describeErrors(errors)}`, errors.slice(0, 10).map((e) => ({ path: e.instancePath || '/', message: e.message })))
+    const reasons = explainErrors(validator.Errors(value), schema, what)
+    throw new HttpError(422, 'invalid', reasons.slice(0, 5).map((r) => r.message).join('; '), reasons.slice(0, 10))
   }
   return value as Static<S>
 }
@@ -169,6 +169,22 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
   })
   return app
+}
+
+/** What a JSON API says to a body sent as anything but JSON (a form, text): what to send instead. */
+export const SEND_JSON = 'this API takes JSON: send the body as JSON with content-type: application/json'
+
+const isJson = (type: string) => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)
+
+/** 415 for a write to the JSON API whose body is declared as anything but JSON. */
+export function jsonOnly(): MiddlewareHandler {
+  return async (c, next) => {
+    const type = c.req.header('content-type')
+    if (type !== undefined && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method) && !isJson(type)) {
+      throw new HttpError(415, 'unsupported_media_type', SEND_JSON)
+    }
+    await next()
+  }
 }
 
 /**

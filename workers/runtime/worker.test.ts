@@ -103,7 +103,7 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     assert.equal(((await notJson.json()) as { error: { code: string } }).error.code, 'bad_request')
     const invalid = await post(JSON.stringify({ name: '' }))
     assert.equal(invalid.status, 422)
-    assert.match(((await invalid.json()) as { error: { message: string } }).error.message, /\/name/)
+    assert.match(((await invalid.json()) as { error: { message: string } }).error.message, /^name must not be empty$/)
     const huge = await post(JSON.stringify({ name: 'x'.repeat(100_000) }))
     assert.equal(huge.status, 413)
     assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'payload_too_large')

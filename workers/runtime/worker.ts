@@ -8,16 +8,20 @@ import { serve } from '@hono/node-server'
 import { jetstream } from '@nats-io/jetstream'
 import { Hono } from 'hono'
 import { decodeEvent, type Envelope, type Producer } from '../../contracts/envelope.ts'
+import type { WorkerApi } from '../../contracts/http/openapi.ts'
+import { OPS_OPERATIONS } from '../../contracts/http/ops.ts'
 import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
-import { limitBody, notFound, onError, opsRoutes, requestMetrics } from './http.ts'
+import { jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, requestMetrics } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { connectNats, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
+import { referenceRoutes } from './openapi.ts'
 import { readToEnd } from './replay.ts'
+import { corsFor, knownRoutes } from './routing.ts'
 import { type Migration, openStore, probeWrite, type Store } from './store.ts'
 import { startUpkeep } from './upkeep.ts'
 
@@ -55,6 +59,8 @@ export type WorkerDefinition<DB> = {
   consumes?: (ctx: Ctx<DB>) => Handlers[]
   /** The worker's own routes; health, metrics and the error shape are added around them. */
   routes?: (ctx: Ctx<DB>) => Hono
+  /** Its HTTP surface as contracts/http describes it: served as /openapi.json and /api-docs. */
+  api?: WorkerApi
   /** Anything else to start once connected (a schedule, a bootstrap); stopped first. */
   start?: (ctx: Ctx<DB>) => Promise<Stoppable | void> | Stoppable | void
 }
@@ -169,30 +175,21 @@ export async function runWorker<DB>(
     memory.set({ kind: 'external' }, usage.external)
   })
 
-  const app = new Hono()
-  app.onError(onError(log, health))
-  app.notFound(notFound)
-  app.use('*', requestMetrics(metrics))
-  app.use('*', limitBody())
-  app.route(
-    '/',
-    opsRoutes(metrics, {
-      nats: () => !nc.isClosed() && !nc.isDraining(),
-      database: () => {
-        try {
-          probeWrite(store as Store<unknown>, Date.now())
-          health.ok('database')
-          return true
-        } catch (error) {
-          health.fail('database', describeFault(error))
-          return false
-        }
-      },
-      lags,
-      health,
-    }),
-  )
-  if (definition.routes) app.route('/', definition.routes(ctx))
+  const app = httpApp(definition, ctx, {
+    nats: () => !nc.isClosed() && !nc.isDraining(),
+    database: () => {
+      try {
+        probeWrite(store as Store<unknown>, Date.now())
+        health.ok('database')
+        return true
+      } catch (error) {
+        health.fail('database', describeFault(error))
+        return false
+      }
+    },
+    lags,
+    health,
+  })
 
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.ports[name], hostname: '0.0.0.0' }, () => resolve(s as Server))
@@ -221,6 +218,26 @@ export async function runWorker<DB>(
     return stopping
   }
   return { ctx, port, url, app, consumers, relay, stop }
+}
+
+/**
+ * A worker's HTTP edge: the error shape, request metrics, the body limit, 404 and 405 before
+ * anything else, CORS, JSON-only writes to the API, the operational routes, the OpenAPI
+ * document and its reference page, then the worker's own routes.
+ */
+export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, readiness: Readiness): Hono {
+  const app = new Hono()
+  app.onError(onError(ctx.log, readiness.health))
+  app.notFound(notFound)
+  app.use('*', requestMetrics(ctx.metrics))
+  app.use('*', limitBody())
+  if (ctx.config.corsOrigins.length > 0) app.use('*', corsFor(ctx.config.corsOrigins))
+  app.use('*', knownRoutes(app))
+  app.use('/api/*', jsonOnly())
+  app.route('/', opsRoutes(ctx.metrics, readiness))
+  app.route('/', referenceRoutes(definition.api ?? { worker: definition.name, title: `aTES ${definition.name}`, description: '', operations: OPS_OPERATIONS }, ctx.config.publicUrls[definition.name]))
+  if (definition.routes) app.route('/', definition.routes(ctx))
+  return app
 }
 
 /** Runs a worker as a process: starts it, and stops it gracefully on SIGTERM or SIGINT. */

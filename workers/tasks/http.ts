@@ -1,8 +1,10 @@
 // tasks' JSON API (SPEC §4): validate, authorize, run the command, map refusals to statuses.
 import { Hono } from 'hono'
+import { limitOf } from '../../contracts/http/paging.ts'
 import { CreateTaskBody, ListTasksQuery } from '../../contracts/http/tasks.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
-import { check, HttpError, jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
+import { orInvalidCursor } from '../runtime/cursor.ts'
+import { check, jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { completeTask, createTask, reassignAll } from './commands.ts'
 import type { Random, Refusal } from './domain.ts'
@@ -38,11 +40,10 @@ export function apiRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
     const page = tasksPage(ctx, {
       assignee: query.assignee === 'me' ? c.get('caller').id : query.assignee,
       status: query.status,
-      limit: Number(query.limit ?? 50),
+      limit: limitOf(query),
       cursor: query.cursor,
     })
-    if (!page) throw new HttpError(422, 'invalid_cursor', 'cursor is not one this API gave out')
-    return c.json(page)
+    return c.json(orInvalidCursor(page))
   })
   api.get('/tasks/:id', (c) => c.json(orRefuse(taskOf(ctx, c.req.param('id')) ?? { kind: 'not_found' as const })))
   return new Hono<AuthEnv>().route('/api', api)

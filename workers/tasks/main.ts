@@ -2,6 +2,7 @@
 import { randomInt } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Hono } from 'hono'
+import { TASKS_API } from '../../contracts/http/tasks.ts'
 import { timeOrderedId } from '../runtime/ids.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import type { Random } from './domain.ts'
@@ -20,6 +21,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: () => 
     name: 'tasks',
     migrations,
     clock,
+    api: TASKS_API,
     consumes: (ctx) => [accountHandlers(ctx)],
     routes: (ctx) => new Hono().route('/', apiRoutes(ctx, random)).route('/', pageRoutes(ctx, random)),
   }

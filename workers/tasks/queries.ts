@@ -1,4 +1,5 @@
 // What tasks' API and pages read: one task, and lists a page at a time.
+import type { TaskPage } from '../../contracts/http/tasks.ts'
 import { type Cursor, decodeCursor, encodeCursor } from '../runtime/cursor.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { countOpen, type DB, findTask, listTasks, type TaskView } from './store.ts'
@@ -10,7 +11,7 @@ export function taskOf(ctx: Ctx<DB>, id: string): TaskView | undefined {
 }
 
 /** A page of tasks, newest first; undefined when the cursor is not one this API gave out. */
-export function tasksPage(ctx: Ctx<DB>, list: TaskList): { tasks: TaskView[]; next_cursor: string | null } | undefined {
+export function tasksPage(ctx: Ctx<DB>, list: TaskList): TaskPage | undefined {
   let cursor: Cursor | undefined
   if (list.cursor !== undefined) {
     cursor = decodeCursor(list.cursor)

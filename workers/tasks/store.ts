@@ -1,4 +1,5 @@
 // tasks' own SQLite: the tasks, and a replica of the accounts (from accounts.* events).
+import type { Task } from '../../contracts/http/tasks.ts'
 import type { Role } from '../runtime/auth.ts'
 import type { Cursor } from '../runtime/cursor.ts'
 import { snapshotUpsert } from '../runtime/replica.ts'
@@ -59,7 +60,8 @@ export const migrations: Array<Migration<DB>> = [
 ]
 
 export type TaskRow = DB['tasks']
-export type TaskView = Omit<TaskRow, 'seq' | 'created_by'> & { assignee_name: string | null }
+/** A task as the API shows it (contracts/http/tasks.ts). */
+export type TaskView = Task
 
 // Every new task draws from all eligible accounts: with 10k of them, reading the list per task
 // cost more than the rest of the create. It is kept per store and dropped whenever an accounts.*

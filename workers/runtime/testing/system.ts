@@ -209,3 +209,21 @@ export async function api<T = unknown>(
   const text = await response.text()
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
 }
+
+/**
+ * A paged list read whole (200 a page, following next_cursor): the first page as it came, and
+ * every item under `key` of every page.
+ */
+export async function allPages<T, K extends string = string>(url: string, token: string, key: K): Promise<{ first: Record<string, unknown>; items: T[] }> {
+  const items: T[] = []
+  let first: Record<string, unknown> | undefined
+  let cursor: string | null = null
+  do {
+    const page = await api<Record<string, unknown>>(`${url}${url.includes('?') ? '&' : '?'}limit=200${cursor ? `&cursor=${cursor}` : ''}`, token)
+    if (page.status !== 200) throw new Error(`GET ${url}: ${page.status} ${JSON.stringify(page.body)}`)
+    first ??= page.body
+    items.push(...(page.body[key] as T[]))
+    cursor = page.body.next_cursor as string | null
+  } while (cursor)
+  return { first, items }
+}
