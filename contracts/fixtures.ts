@@ -62,5 +62,8 @@ export const sampleData: Record<`${EventName}.v${number}`, unknown> = {
     accounts_negative: 1,
   },
   'billing.day_opened.v1': { business_day: '2026-11-24', time_zone: 'Europe/Berlin', reason: 'calendar', opened_at: '2026-11-23T23:00:00.000Z' },
+  'auth.account_saved.v1': { account_id: ids.account, name: 'Pip', email: 'pip@ates.local', role: 'popug', active: true, beak_hash: 'scrypt$c2FsdA==$aGFzaA==', created_at: '2026-11-23T09:00:00.000Z', updated_at: '2026-11-23T09:00:00.000Z' },
+  'auth.signing_key_added.v1': { kid: 'key-1', private_jwk: '{"kty":"OKP"}', public_jwk: '{"kty":"OKP"}', created_at: '2026-11-23T09:00:00.000Z' },
+  'close.payout_mailed.v1': { transaction_id: ids.transaction, account_id: ids.account, business_day: '2026-11-23', amount: 4100, sent_at: '2026-11-24T00:00:05.000Z' },
   'billing.day_close_refused.v1': { business_day: '2026-11-23', reason: 'already_closed', open_day: '2026-11-24', request_event_id: ids.transaction },
 }

@@ -12,6 +12,8 @@ import { BillingPayoutMadeV1 } from './events/billing.payout_made.ts'
 import { BillingDayClosedV1 } from './events/billing.day_closed.ts'
 import { BillingDayCloseRefusedV1 } from './events/billing.day_close_refused.ts'
 import { BillingDayOpenedV1 } from './events/billing.day_opened.ts'
+import { AuthAccountSavedV1, AuthSigningKeyAddedV1 } from './events/auth.private.ts'
+import { ClosePayoutMailedV1 } from './events/close.payout_mailed.ts'
 import { upcastTasksCreatedV1 } from './upcast.ts'
 
 export type EventKind = 'CUD' | 'business' | 'command'
@@ -43,6 +45,9 @@ export const latestSchemas = {
   'billing.day_closed': BillingDayClosedV1,
   'billing.day_opened': BillingDayOpenedV1,
   'billing.day_close_refused': BillingDayCloseRefusedV1,
+  'auth.account_saved': AuthAccountSavedV1,
+  'auth.signing_key_added': AuthSigningKeyAddedV1,
+  'close.payout_mailed': ClosePayoutMailedV1,
 } as const
 
 export type EventName = keyof typeof latestSchemas
@@ -124,6 +129,24 @@ export const definitions: Record<EventName, Definition> = {
     description: 'Billing refused a close request (the day was closed already, or has not begun), with its open day.',
     latest: 1,
     versions: { 1: { schema: BillingDayCloseRefusedV1 } },
+  },
+  'auth.account_saved': {
+    kind: 'CUD',
+    description: "auth's own record of an account, beak hash included, for an auth instance taking over; only auth may read it.",
+    latest: 1,
+    versions: { 1: { schema: AuthAccountSavedV1 } },
+  },
+  'auth.signing_key_added': {
+    kind: 'CUD',
+    description: 'A token signing key auth made, for an auth instance taking over; only auth may read it.',
+    latest: 1,
+    versions: { 1: { schema: AuthSigningKeyAddedV1 } },
+  },
+  'close.payout_mailed': {
+    kind: 'business',
+    description: "close e-mailed a payout to its account's holder.",
+    latest: 1,
+    versions: { 1: { schema: ClosePayoutMailedV1 } },
   },
 }
 

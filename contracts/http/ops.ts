@@ -7,10 +7,20 @@ export const Health = Type.Object({ status: Type.Literal('ok') }, { additionalPr
 
 export const Readiness = Type.Object(
   {
-    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready'), Type.Literal('standby')]),
     nats: Type.Boolean(),
-    database: Type.Boolean(),
+    database: Type.Boolean({ description: 'the database takes a write (a standby: a read)' }),
     consumer_lag: Nullable(Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'events not yet handled, per durable consumer' })),
+    faults: Type.Record(Type.String(), Type.String(), { description: 'infrastructure faults the worker rides out now, by component, with the reason' }),
+    warnings: Type.Array(Type.String(), { description: 'what to watch that does not stop the worker (storage filling)' }),
+    active: Type.Optional(
+      Nullable(
+        Type.Object(
+          { instance: Type.String(), url: Type.String(), since: Type.String(), host: Type.String(), pid: Type.Integer() },
+          { additionalProperties: false, description: 'on a standby: the active instance (null while none is)' },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false },
 )
@@ -54,7 +64,7 @@ export const OPS_OPERATIONS: readonly Operation[] = [
     query: ReadyQuery,
     responses: {
       200: { description: 'ready', json: Readiness },
-      503: { description: 'not ready: NATS or the database is down, or a consumer is behind max_lag', json: Readiness },
+      503: { description: 'not ready: NATS or the database is down, a fault is being ridden out, a consumer is behind max_lag, or this instance is a standby', json: Readiness },
     },
   },
   {

@@ -16,6 +16,9 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     migrations,
     clock,
     api: ANALYTICS_API,
+    // analytics only reads: any number of its instances may be active at once, each with its
+    // own durables (ATES_INSTANCE) and database.
+    leased: false,
     consumes: (ctx) => [taskHandlers(ctx), billingHandlers(ctx)],
     routes: (ctx) => new Hono().route('/', apiRoutes(ctx)).route('/', pageRoutes(ctx)),
   }

@@ -27,8 +27,18 @@ export async function createAccount(ctx: Ctx<DB>, body: CreateAccountBody): Prom
     const account: Account = { account_id: ctx.newId(), name: body.name.trim(), email, role: body.role, active: true }
     insertAccount(ctx.store, account, beakHash, ctx.now().toISOString())
     ctx.outbox.emit('accounts.created', account)
+    recordPrivately(ctx, account.account_id)
     return account
   })
+}
+
+/**
+ * The account as auth now stores it (beak hash included) goes to the AUTH stream, which only
+ * auth may read: an auth instance taking over brings it back. Call it in the change's transaction.
+ */
+export function recordPrivately(ctx: Ctx<DB>, accountId: string): void {
+  const row = findById(ctx.store, accountId)!
+  ctx.outbox.emit('auth.account_saved', { ...toAccount(row), beak_hash: row.beak_hash, created_at: row.created_at, updated_at: row.updated_at })
 }
 
 /** Applies a change; an account that would not change emits nothing. */
@@ -41,6 +51,7 @@ export function changeAccount(ctx: Ctx<DB>, id: string, change: AccountChange): 
     if (!next) return current
     updateAccount(ctx.store, next, ctx.now().toISOString())
     ctx.outbox.emit('accounts.updated', next)
+    recordPrivately(ctx, next.account_id)
     return next
   })
 }

@@ -8,27 +8,43 @@ import { type KeyRing, loadKeyRing } from './adapters/keys.ts'
 import { bootstrapAdmin, Logins } from './commands.ts'
 import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
-import { type DB, migrations } from './store.ts'
+import { restore } from './handlers.ts'
+import { type DB, insertSigningKey, migrations } from './store.ts'
 
 export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }): WorkerDefinition<DB> {
-  let keys: KeyRing | undefined
-  let logins: Logins | undefined
+  // The key ring and the logins exist once this instance is active (start()); until then the
+  // runtime answers every route with 503, so the routes reach them only through these.
+  let ring: KeyRing | undefined
+  let current: Logins | undefined
+  const keys: KeyRing = {
+    get jwks() {
+      return ring!.jwks
+    },
+    verifyKeys: (header, token) => ring!.verifyKeys(header, token),
+    sign: (account, claims) => ring!.sign(account, claims),
+  }
+  const logins = { login: (email: string, beak: string) => current!.login(email, beak) } as Logins
   return {
     name: 'auth',
     migrations,
     clock,
     api: AUTH_API,
+    beforeConsuming: restore,
     start: async (ctx) => {
-      keys = await loadKeyRing(ctx.store, ctx.newId, ctx.now)
-      logins = new Logins(ctx, keys, ctx.config)
+      ring = await loadKeyRing(ctx.store, ctx.newId, ctx.now, (key) =>
+        ctx.store.tx(() => {
+          insertSigningKey(ctx.store, key)
+          ctx.outbox.emit('auth.signing_key_added', key)
+        }),
+      )
+      current = new Logins(ctx, ring, ctx.config)
       const admin = await bootstrapAdmin(ctx)
       if (admin) ctx.log.info('first admin created', { email: admin.email })
     },
     routes: (ctx) => {
       const app = new Hono()
-      // start() runs before the server listens, so the key ring is there for every request.
-      app.route('/', apiRoutes(ctx, keys!, logins!))
-      app.route('/', pageRoutes(ctx, keys!, logins!))
+      app.route('/', apiRoutes(ctx, keys, logins))
+      app.route('/', pageRoutes(ctx, keys, logins))
       return app
     },
   }

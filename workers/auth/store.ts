@@ -106,5 +106,17 @@ export function signingKeys(store: Store<DB>): Array<DB['signing_keys']> {
 }
 
 export function insertSigningKey(store: Store<DB>, key: DB['signing_keys']): void {
-  store.run(store.db.insertInto('signing_keys').values(key))
+  store.run(store.db.insertInto('signing_keys').values(key).onConflict((oc) => oc.column('kid').doNothing()))
+}
+
+/** An account as auth stores it, brought back from the AUTH stream (the newest record wins). */
+export function restoreAccount(store: Store<DB>, record: Row): void {
+  store.run(
+    store.db
+      .insertInto('accounts')
+      .values(record)
+      .onConflict((oc) =>
+        oc.column('account_id').doUpdateSet({ name: record.name, email: record.email, role: record.role, active: record.active, beak_hash: record.beak_hash, updated_at: record.updated_at }),
+      ),
+  )
 }

@@ -6,7 +6,7 @@
 import type { Envelope } from '../../contracts/envelope.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import { dayIn } from '../runtime/days.ts'
-import type { Ctx } from '../runtime/worker.ts'
+import { type Ctx, RefusedToStart } from '../runtime/worker.ts'
 import { type BillingEvent, type BillingView, type Command, decide, type Random } from './domain.ts'
 import {
   allBalances,
@@ -108,30 +108,31 @@ export function closeHandlers(ctx: Ctx<DB>, random: Random): Handlers {
  * (the first day opens, or the day the clock is on).
  */
 export async function prepare(ctx: Ctx<DB>, random: Random): Promise<void> {
-  if (isEmpty(ctx.store)) {
-    ctx.store.exec(dropEntryIndexes)
-    const answers = { requests: new Map<string, string>(), refused: new Set<string>(), lastClosed: '' }
-    const restored = await ctx.readBack((events) => ctx.store.tx(() => restoreBatch(ctx, events, answers)))
-    if (restored > 0) {
-      ctx.store.tx(() => {
-        // A close request the stream shows answered (refused, or its day closed) is not handled again.
-        const answered = [...answers.requests].filter(([id, day]) => answers.refused.has(id) || day <= answers.lastClosed).map(([id]) => id)
-        markHandled(ctx.store, answered, Date.now())
-        // Each balance is what its entries add up to, whatever order the stream holds them in.
-        for (const { account_id, balance } of ledgerBalances(ctx.store)) {
-          ensureAccount(ctx.store, account_id)
-          setBalance(ctx.store, account_id, balance)
-        }
-      })
-      ctx.log.info('restored billing decisions from the BILLING stream', { events: restored })
-    }
-  }
-  // Built in one pass after a restore; also after one that was cut short, whose next start
-  // finds a ledger that is not empty and restores nothing.
+  // Billing's own decisions the database does not hold yet: all of them for an empty one (a
+  // rebuild), those another instance made for one taking over, none after its own restart.
+  const empty = isEmpty(ctx.store)
+  if (empty) ctx.store.exec(dropEntryIndexes)
+  const answers: Answers = { requests: new Map(), refused: new Set(), lastClosed: '', entries: new Set() }
+  const restored = await ctx.readBack((events) => ctx.store.tx(() => restoreBatch(ctx, events, answers)))
+  // Built in one pass after loading an empty ledger; also after a restore that was cut short,
+  // whose next start finds a ledger that is not empty.
   for (const index of entryIndexes) ctx.store.exec(index)
+  if (restored > 0) {
+    ctx.store.tx(() => {
+      // A close request the stream shows answered (refused, or its day closed) is not handled again.
+      const answered = [...answers.requests].filter(([id, day]) => answers.refused.has(id) || day <= answers.lastClosed).map(([id]) => id)
+      markHandled(ctx.store, answered, Date.now())
+      // Each balance is what its entries add up to, whatever order the stream holds them in.
+      for (const { account_id, balance } of ledgerBalances(ctx.store, answers.entries)) {
+        ensureAccount(ctx.store, account_id)
+        setBalance(ctx.store, account_id, balance)
+      }
+    })
+    ctx.log.info('billing decisions brought up to date from the BILLING stream', { events: restored })
+  }
   const zone = timeZone(ctx.store)
   if (zone !== undefined && zone !== ctx.config.tz) {
-    throw new Error(`billing keeps its business days in ${zone} but ATES_TZ is ${ctx.config.tz}: start billing with ATES_TZ=${zone}`)
+    throw new RefusedToStart(`billing keeps its business days in ${zone} but ATES_TZ is ${ctx.config.tz}: start billing with ATES_TZ=${zone}`)
   }
   ctx.store.tx(() => {
     // A ledger from before billing stated its zone announces its open day once.
@@ -146,7 +147,8 @@ export async function prepare(ctx: Ctx<DB>, random: Random): Promise<void> {
   ctx.log.info('business day open', { business_day: currentDay(ctx.store), time_zone: ctx.config.tz })
 }
 
-type Answers = { requests: Map<string, string>; refused: Set<string>; lastClosed: string }
+/** What a read back found: close requests and their answers, and the accounts whose entries came in. */
+type Answers = { requests: Map<string, string>; refused: Set<string>; lastClosed: string; entries: Set<string> }
 
 /** Billing's own events, read back: each decision's change, recorded as when it was decided; and which close requests were answered. */
 function restoreBatch(ctx: Ctx<DB>, events: Envelope[], answers: Answers): void {
@@ -161,9 +163,11 @@ function restoreBatch(ctx: Ctx<DB>, events: Envelope[], answers: Answers): void 
       case 'billing.task_priced':
         insertPrice(ctx.store, (event as Envelope<'billing.task_priced'>).data)
         break
-      case 'billing.transaction_applied':
-        insertEntry(ctx.store, (event as Envelope<'billing.transaction_applied'>).data)
+      case 'billing.transaction_applied': {
+        const entry = (event as Envelope<'billing.transaction_applied'>).data
+        if (insertEntry(ctx.store, entry)) answers.entries.add(entry.account_id)
         break
+      }
       case 'billing.day_opened': {
         const opened = (event as Envelope<'billing.day_opened'>).data
         insertOpenDay(ctx.store, opened.business_day)

@@ -215,9 +215,10 @@ export function markHandled(store: Store<DB>, eventIds: Iterable<string>, at: nu
   for (const id of eventIds) remember.run(id, at)
 }
 
-/** Each account's balance as its entries add up: credits − debits (each account gets its row). */
-export function ledgerBalances(store: Store<DB>): Array<{ account_id: string; balance: number }> {
-  return store.prepare('SELECT account_id, sum(credit) - sum(debit) AS balance FROM entries GROUP BY account_id').all() as Array<{ account_id: string; balance: number }>
+/** The balances of these accounts as their entries add up: credits − debits. */
+export function ledgerBalances(store: Store<DB>, accounts: Iterable<string>): Array<{ account_id: string; balance: number }> {
+  const sum = store.prepare('SELECT coalesce(sum(credit), 0) - coalesce(sum(debit), 0) FROM entries WHERE account_id = ?').pluck()
+  return [...accounts].map((account_id) => ({ account_id, balance: sum.get(account_id) as number }))
 }
 
 export function closedDaysBetween(store: Store<DB>, from: string, to: string): Set<string> {

@@ -1,9 +1,10 @@
 // close's event handlers: the accounts it mails, billing's calendar (days opened, days closed,
 // refused requests), and payouts to mail.
+import type { Envelope } from '../../contracts/envelope.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { zoneRefusal } from './domain.ts'
-import { calendarOf, type DB, insertMail, saveAccount, saveClosed, saveOpened, saveRefused } from './store.ts'
+import { calendarOf, type DB, insertMail, saveAccount, saveClosed, saveMailed, saveOpened, saveRefused } from './store.ts'
 
 export function accountHandlers(ctx: Ctx<DB>): Handlers {
   return {
@@ -35,4 +36,14 @@ export function payoutHandlers(ctx: Ctx<DB>, mailDue: () => void): Handlers {
       setImmediate(mailDue)
     },
   }
+}
+
+/** Before consuming: the mails the CLOSE stream says were sent (by this instance or another) are not sent again. */
+export async function restore(ctx: Ctx<DB>): Promise<void> {
+  const read = await ctx.readBack((events) =>
+    ctx.store.tx(() => {
+      for (const event of events) if (event.event_name === 'close.payout_mailed') saveMailed(ctx.store, (event as Envelope<'close.payout_mailed'>).data)
+    }),
+  )
+  if (read > 0) ctx.log.info('sent mails brought up to date from the CLOSE stream', { events: read })
 }

@@ -5,11 +5,11 @@ import { pathToFileURL } from 'node:url'
 import { Cron } from 'croner'
 import { Hono } from 'hono'
 import { CLOSE_API } from '../../contracts/http/close.ts'
-import { runMain, type Clock, type Ctx, type WorkerDefinition } from '../runtime/worker.ts'
+import { RefusedToStart, runMain, type Clock, type Ctx, type WorkerDefinition } from '../runtime/worker.ts'
 import { Mailer } from './adapters/mailer.ts'
 import { askAgain, closeDue, scheduleOf } from './commands.ts'
 import { zoneRefusal } from './domain.ts'
-import { accountHandlers, calendarHandlers, payoutHandlers } from './handlers.ts'
+import { accountHandlers, calendarHandlers, payoutHandlers, restore } from './handlers.ts'
 import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
 import { calendarView } from './queries.ts'
@@ -32,7 +32,8 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
       // Billing states its zone with every day it opens: a close in another zone would ask for the wrong days.
       const opened = await ctx.lastEvent('billing.day_opened')
       const mismatch = opened && zoneRefusal({ zone: opened.data.time_zone, openDay: undefined, firstDay: undefined, lastClosed: undefined }, ctx.config.tz)
-      if (mismatch) throw new Error(mismatch.message)
+      if (mismatch) throw new RefusedToStart(mismatch.message)
+      await restore(ctx)
     },
     consumes: (ctx) => [accountHandlers(ctx), ...calendarHandlers(ctx), payoutHandlers(ctx, () => void mailerOf(ctx).sendDue())],
     start: (ctx) => {

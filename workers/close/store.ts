@@ -175,6 +175,16 @@ export function dueMails(store: Store<DB>, now: string, limit = 50): DueMail[] {
     .all(now, limit) as DueMail[]
 }
 
+/** A mail another instance sent (its payout may not have arrived here yet). */
+export function saveMailed(store: Store<DB>, mailed: { transaction_id: string; account_id: string; business_day: string; amount: number; sent_at: string }): void {
+  store
+    .prepare(
+      `INSERT INTO mails (transaction_id, account_id, business_day, amount, status, attempts, next_attempt_at, sent_at)
+       VALUES (?, ?, ?, ?, 'sent', 1, ?, ?) ON CONFLICT (transaction_id) DO UPDATE SET status = 'sent', sent_at = excluded.sent_at`,
+    )
+    .run(mailed.transaction_id, mailed.account_id, mailed.business_day, mailed.amount, mailed.sent_at, mailed.sent_at)
+}
+
 export function markSent(store: Store<DB>, transactionId: string, at: string): void {
   store.prepare("UPDATE mails SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE transaction_id = ?").run(at, transactionId)
 }

@@ -37,6 +37,10 @@ export type Config = {
   inboxKeepSeconds: number
   /** The JetStream storage the server may use (its max_file_store), to warn before it fills. */
   jetstreamMaxBytes: number
+  /** This instance of the worker, when several run (durables and the lease carry it). */
+  instance: string | undefined
+  /** How long the worker's lease lasts without renewal; a standby takes over after it. */
+  leaseTtlSeconds: number
   /** Origins whose browser pages may call the JSON API (CORS); none by default. */
   corsOrigins: string[]
 }
@@ -67,6 +71,12 @@ export function parseBytes(key: string, raw: string): number {
   if (!match) throw new ConfigError(`${key} must be a size like 10G, 512M or a number of bytes, got "${raw}"`)
   const unit = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[match[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T']
   return Number(match[1]) * unit
+}
+
+function instanceName(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined
+  if (!/^[a-z0-9]{1,16}$/.test(raw)) throw new ConfigError(`ATES_INSTANCE must be 1 to 16 lower-case letters or digits (it names durable consumers), got "${raw}"`)
+  return raw
 }
 
 function timeZone(raw: string): string {
@@ -131,6 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     inboxKeepSeconds: parseDuration('ATES_INBOX_KEEP', env.ATES_INBOX_KEEP || '7d'),
     jetstreamMaxBytes: parseBytes('ATES_JETSTREAM_MAX_BYTES', env.ATES_JETSTREAM_MAX_BYTES || '10G'),
+    instance: instanceName(env.ATES_INSTANCE),
+    leaseTtlSeconds: parseDuration('ATES_LEASE_TTL', env.ATES_LEASE_TTL || '8s'),
     corsOrigins: corsOrigins(env.ATES_CORS_ORIGINS ?? ''),
   }
 }

@@ -13,7 +13,7 @@ import { describeFault, type Health } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { DLQ_HEADERS, dlqSubject, ensureDurable, type StreamName, streamOf } from './nats.ts'
-import type { Store } from './store.ts'
+import { recordPosition, type Store } from './store.ts'
 
 export type { Handlers, HandlerResult } from './batch.ts'
 
@@ -25,7 +25,10 @@ export type Subscription = { stream: StreamName; filter: string; durable: string
  * durable close-billing-day_closed); several are read from their whole stream, which must be
  * the same for all (`tasks.>`, durable billing-tasks), and events without a handler are acked.
  */
-export function subscriptionOf(worker: string, handlers: Handlers): Subscription {
+export function subscriptionOf(worker: string, handlers: Handlers, instance?: string): Subscription {
+  // Each instance of a worker has durables of its own (billing-a-tasks): a standby's wait where
+  // it left off, and analytics' instances each read everything.
+  const owner = instance ? `${worker}-${instance}` : worker
   const names = Object.keys(handlers) as EventName[]
   if (names.length === 0) throw new Error(`${worker}: a consumer needs at least one handler`)
   const prefixes = new Set(names.map((name) => name.split('.')[0]!))
@@ -34,9 +37,9 @@ export function subscriptionOf(worker: string, handlers: Handlers): Subscription
   const stream = streamOf(names[0]!)
   if (names.length === 1) {
     const name = names[0]!
-    return { stream, filter: `${name}.>`, durable: `${worker}-${name.replace('.', '-')}` }
+    return { stream, filter: `${name}.>`, durable: `${owner}-${name.replace('.', '-')}` }
   }
-  return { stream, filter: `${prefix}.>`, durable: `${worker}-${prefix}` }
+  return { stream, filter: `${prefix}.>`, durable: `${owner}-${prefix}` }
 }
 
 export type ConsumerOptions = Subscription & {
@@ -57,6 +60,8 @@ export type ConsumerOptions = Subscription & {
   afterCommit?: () => void
   /** Where a database that cannot take a batch is reported. */
   health?: Health
+  /** Whether this instance may act now (it holds the worker's lease); always when absent. */
+  active?: () => boolean
 }
 
 /** A failed delivery is retried after 250 ms, then twice as long each time, at most 30 s. */
@@ -170,6 +175,10 @@ export class EventConsumer {
     }
   }
 
+  private mayAct(): boolean {
+    return this.options.active?.() ?? true
+  }
+
   private get component(): string {
     return `consumer ${this.options.durable}`
   }
@@ -188,10 +197,21 @@ export class EventConsumer {
   }
 
   private async handleBatch(batch: JsMsg[]): Promise<void> {
+    // An instance that lost the worker's lease applies and acks nothing more: the messages
+    // come back after the ack wait, once it is active again.
+    if (!this.mayAct()) return
+    const { store, stream } = this.options
     const deliveries = batch.map((msg) => ({ decoded: decodeEvent(msg.subject, msg.data), deliveries: msg.info.deliveryCount }))
-    const outcomes = applyBatch(this.options.store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, log: this.log })
+    let last = 0
+    for (const msg of batch) if (msg.seq > last) last = msg.seq
+    const outcomes = store.tx(() => {
+      const applied = applyBatch(store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, log: this.log })
+      recordPosition(store, stream, last)
+      return applied
+    })
     this.counters.batches?.inc({ consumer: this.options.durable })
     this.options.afterCommit?.()
+    if (!this.mayAct()) return
 
     const counts = new Map<Outcome['kind'], number>()
     for (const outcome of outcomes) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1)

@@ -9,6 +9,7 @@ import { Compile, type Validator } from 'typebox/compile'
 import { explainErrors } from '../../contracts/messages.ts'
 import type { RangeRefusal } from './days.ts'
 import { describeFault, type Health, isInfrastructureError } from './health.ts'
+import type { Holder } from './lease.ts'
 import type { Logger } from './log.ts'
 import type { Metrics, Series } from './metrics.ts'
 import type { Refusal } from './refusal.ts'
@@ -146,6 +147,26 @@ export type Readiness = {
   database: () => boolean
   lags: () => Promise<Record<string, number>>
   health?: Health
+  /**
+   * For a worker with a lease: undefined while this instance is the active one, else who is
+   * (null when nobody holds the lease right now).
+   */
+  standby?: () => Promise<Holder | null | undefined>
+}
+
+/** The paths every instance answers, active or not. */
+export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+
+/** A standby answers everything but the ops routes with 503, saying which instance is active. */
+export function standbyGate(standby: NonNullable<Readiness['standby']>): MiddlewareHandler {
+  return async (c, next) => {
+    if (OPS_PATHS.has(c.req.path)) return next()
+    const holder = await standby()
+    if (holder === undefined) return next()
+    c.header('retry-after', '2')
+    const message = holder ? `this instance is a standby; the active one is ${holder.instance} at ${holder.url}` : 'this instance is a standby and no instance is active right now; one takes over within seconds'
+    return c.json(errorBody('standby', message, holder ? { active: { instance: holder.instance, url: holder.url } } : undefined), 503)
+  }
 }
 
 /** /healthz (the process answers), /readyz (NATS, DB, consumer lag), /metrics. */
@@ -161,8 +182,10 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
     const lags = nats ? await readiness.lags().catch(() => undefined) : {}
     const caughtUp = lags !== undefined && Object.values(lags).every((lag) => lag <= maxLag)
     const faults = readiness.health?.faults ?? {}
-    const ready = nats && database && caughtUp && Object.keys(faults).length === 0
-    const body = { status: ready ? 'ready' : 'not_ready', nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [] }
+    const holder = await readiness.standby?.()
+    const ready = nats && database && caughtUp && Object.keys(faults).length === 0 && holder === undefined
+    const status = holder !== undefined ? 'standby' : ready ? 'ready' : 'not_ready'
+    const body = { status, nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [], ...(holder !== undefined ? { active: holder } : {}) }
     return c.json(body, ready ? 200 : 503)
   })
   app.get('/metrics', (c) => {

@@ -11,25 +11,28 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/nats-core'
+import { type KV, type KvOptions, Kvm } from '@nats-io/kv'
 import type { WorkerName } from './config.ts'
 import type { Logger } from './log.ts'
 
-export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'DLQ'
+export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'AUTH' | 'CLOSE' | 'DLQ'
 
 /** Every stream of the system, in one place. */
 export const STREAMS: Record<StreamName, { subjects: string[]; description: string }> = {
   ACCOUNTS: { subjects: ['accounts.>'], description: 'accounts.* events from auth' },
   TASKS: { subjects: ['tasks.>'], description: 'tasks.* events from tasks' },
   BILLING: { subjects: ['billing.>'], description: 'billing.* events and commands' },
+  AUTH: { subjects: ['auth.>'], description: "auth's own state (accounts with beak hashes, signing keys), for an auth instance taking over; only auth may read it" },
+  CLOSE: { subjects: ['close.>'], description: "close's own record of the payout mails it sent, for a close instance taking over" },
   DLQ: { subjects: ['dlq.>'], description: 'dead letters: dlq.<worker>, with the reason in headers' },
 }
 
 /** The stream each worker publishes its events to (analytics publishes none). */
 export const OWN_STREAM: Record<WorkerName, StreamName | undefined> = {
-  auth: 'ACCOUNTS',
+  auth: 'AUTH',
   tasks: 'TASKS',
   billing: 'BILLING',
-  close: 'BILLING',
+  close: 'CLOSE',
   analytics: undefined,
 }
 
@@ -182,4 +185,35 @@ export const DLQ_HEADERS = {
 
 export function dlqSubject(worker: string): string {
   return `dlq.${worker}`
+}
+
+/** The key-value buckets of the system: each worker's lease (expiring), and the epoch of its last active instance (kept). */
+export const BUCKETS = { leases: 'ates_leases', epochs: 'ates_epochs' } as const
+
+export type Buckets = { leases: KV; epochs: KV }
+
+/**
+ * Opens the buckets, creating them when missing (the operator does, when the stack starts):
+ * the leases' keys expire after `leaseTtlMs` without a renewal.
+ */
+export async function ensureBuckets(nc: NatsConnection, replicas: number, leaseTtlMs: number): Promise<Buckets> {
+  const kvm = new Kvm(nc)
+  const jsm = await manager(nc)
+  const open = async (name: string, options: Partial<KvOptions>) => {
+    try {
+      await jsm.streams.info(`KV_${name}`)
+      return await kvm.open(name, { bindOnly: true })
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      try {
+        return await kvm.create(name, { replicas, history: 1, ...options })
+      } catch (createError) {
+        if (/permissions violation/i.test(String((createError as Error).message))) {
+          throw new Error(`bucket ${name} does not exist and this NATS user may not create it: provision the streams as an operator first (make up does)`)
+        }
+        throw createError
+      }
+    }
+  }
+  return { leases: await open(BUCKETS.leases, { ttl: leaseTtlMs }), epochs: await open(BUCKETS.epochs, {}) }
 }

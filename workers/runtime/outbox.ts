@@ -10,7 +10,7 @@ import { describeFault, type Health } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { WindowPublisher } from './publisher.ts'
-import type { Store } from './store.ts'
+import { recordPosition, type Store } from './store.ts'
 
 export type EmitOptions = {
   /** A deterministic id makes a replayed decision produce the same event. */
@@ -67,6 +67,8 @@ export type RelayOptions = {
   publishTimeoutMs?: number
   /** Where a relay that keeps failing is reported. */
   health?: Health
+  /** Whether this instance may publish now (it holds the worker's lease); always when absent. */
+  active?: () => boolean
 }
 
 export class OutboxRelay {
@@ -78,6 +80,8 @@ export class OutboxRelay {
   private readonly pollMs: number
   private readonly publishTimeoutMs: number
   private readonly published
+  private confirmedUpTo = 0
+  private readonly waiters = new Set<{ seq: number; resolve: () => void }>()
 
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 1000
@@ -112,17 +116,27 @@ export class OutboxRelay {
 
   /** Resolves once everything committed so far has been relayed. */
   async flushed(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    const last = (this.options.store.prepare('SELECT max(seq) AS seq FROM outbox').get() as { seq: number | null }).seq
-    if (last === null) return
+    const last = this.options.store.prepare('SELECT max(seq) FROM outbox').pluck().get() as number | null
+    if (last === null || last <= this.confirmedUpTo) return
     this.kick()
-    while (Date.now() < deadline) {
-      const first = (this.options.store.prepare('SELECT min(seq) AS seq FROM outbox').get() as { seq: number | null })
-        .seq
-      if (first === null || first > last) return
-      await new Promise((resolve) => setTimeout(resolve, 10))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter)
+        reject(new Error('outbox not flushed in time'))
+      }, timeoutMs)
+      const waiter = { seq: last, resolve: () => (clearTimeout(timer), resolve()) }
+      this.waiters.add(waiter)
+    })
+  }
+
+  /** The rows up to `seq` are stored in JetStream: whoever waits for them is told. */
+  private confirm(seq: number): void {
+    if (seq > this.confirmedUpTo) this.confirmedUpTo = seq
+    for (const waiter of this.waiters) {
+      if (waiter.seq > this.confirmedUpTo) continue
+      this.waiters.delete(waiter)
+      waiter.resolve()
     }
-    throw new Error('outbox not flushed in time')
   }
 
   private async run(): Promise<void> {
@@ -151,12 +165,20 @@ export class OutboxRelay {
           }
           // Publishes are pipelined on one connection, so the stream stores them in order;
           // the acks are collected together.
-          const { acked: relayed, failure, cut } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
+          if (this.options.active && !this.options.active()) {
+            await this.sleep(this.pollMs)
+            continue
+          }
+          const { acked: relayed, failure, cut, stream, lastSeq } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
           if (relayed > 0) {
             // Should the delete fail (a full disk), the rows are published again: the stream and
             // every inbox drop the copies.
-            remove.run(rows[relayed - 1]!.seq)
+            store.tx(() => {
+              remove.run(rows[relayed - 1]!.seq)
+              if (stream && lastSeq !== undefined) recordPosition(store, stream, lastSeq)
+            })
             this.published?.inc({}, relayed)
+            this.confirm(rows[relayed - 1]!.seq)
           }
           // Another producer's message came between two of the window's: the rest goes again at once.
           if (failure !== undefined && cut) continue

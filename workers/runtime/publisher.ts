@@ -10,7 +10,7 @@ export type Publication = { subject: string; payload: string; msgId: string }
  * How a window went: the messages acked from its start, and why the next one was not. `cut`
  * says the next one was refused only because another producer's message came in between.
  */
-export type WindowResult = { acked: number; failure?: string; cut?: boolean }
+export type WindowResult = { acked: number; failure?: string; cut?: boolean; stream?: string; lastSeq?: number }
 
 /** JetStream's error code for a Nats-Expected-Last-Msg-Id that is not the stream's last message id. */
 const WRONG_LAST_MSG_ID = 10070
@@ -19,6 +19,8 @@ export class WindowPublisher {
   private readonly prefix = createInbox()
   private readonly subscription: Subscription
   private readonly waiting = new Map<string, (failure: string | undefined) => void>()
+  /** Where the last acked message was stored. */
+  private stored: { stream: string; seq: number } | undefined
   private next = 0
 
   constructor(
@@ -56,12 +58,16 @@ export class WindowPublisher {
     const timer = setTimeout(() => {
       for (const { token } of outcomes) this.settle(token, `no PubAck within ${this.timeoutMs} ms`)
     }, this.timeoutMs)
+    this.stored = undefined
     const failures = await Promise.all(outcomes.map((o) => o.outcome))
     clearTimeout(timer)
     const first = failures.findIndex((f) => f !== undefined)
-    if (first === -1) return { acked: window.length }
+    // Set by the PubAcks as they came in (answered()).
+    const stored = this.stored as { stream: string; seq: number } | undefined
+    const where = stored ? { stream: stored.stream, lastSeq: stored.seq } : {}
+    if (first === -1) return { acked: window.length, ...where }
     const failure = failures[first]!
-    return { acked: first, failure, cut: failure.startsWith(`stream refused (${WRONG_LAST_MSG_ID})`) }
+    return { acked: first, failure, cut: failure.startsWith(`stream refused (${WRONG_LAST_MSG_ID})`), ...where }
   }
 
   close(): void {
@@ -83,6 +89,7 @@ export class WindowPublisher {
     try {
       const ack = msg.json<{ stream?: string; seq?: number; error?: { err_code?: number; description?: string } }>()
       if (ack.error) return this.settle(token, `stream refused (${ack.error.err_code ?? '?'}): ${ack.error.description ?? JSON.stringify(ack.error)}`)
+      if (ack.stream && ack.seq !== undefined && (!this.stored || ack.seq > this.stored.seq)) this.stored = { stream: ack.stream, seq: ack.seq }
       this.settle(token, ack.stream ? undefined : 'invalid PubAck')
     } catch {
       this.settle(token, 'invalid PubAck')

@@ -51,7 +51,35 @@ export const runtimeMigrations: Array<Migration<unknown>> = [
       CREATE TABLE _health (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
     `,
   },
+  {
+    // Where the database stands in each stream, so an instance taking over reads on from
+    // there, and a database ahead of its streams (the streams were reset) is refused.
+    name: 'runtime_003_positions',
+    up: `
+      CREATE TABLE _positions (stream TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE TABLE _runtime (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
 ]
+
+/** The last sequence of each stream this database has applied (read, consumed or published). */
+export function positions(store: Store<unknown>): Map<string, number> {
+  return new Map((store.prepare('SELECT stream, seq FROM _positions').all() as Array<{ stream: string; seq: number }>).map((p) => [p.stream, p.seq]))
+}
+
+/** Records that the database has applied a stream up to `seq` (never moving back). */
+export function recordPosition(store: Store<unknown>, stream: string, seq: number): void {
+  store.prepare('INSERT INTO _positions (stream, seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET seq = max(seq, excluded.seq)').run(stream, seq)
+}
+
+/** A value the runtime keeps in the worker's database (the lease epoch it last held). */
+export function runtimeValue(store: Store<unknown>, key: string): string | undefined {
+  return store.prepare('SELECT value FROM _runtime WHERE key = ?').pluck().get(key) as string | undefined
+}
+
+export function setRuntimeValue(store: Store<unknown>, key: string, value: string): void {
+  store.prepare('INSERT INTO _runtime (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
+}
 
 /** Forgets the events handled before `before` (ms), a chunk at a time; returns how many. */
 export function pruneInbox(store: Store<unknown>, before: number): number {

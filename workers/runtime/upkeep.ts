@@ -12,7 +12,8 @@ import type { Stoppable } from './worker.ts'
 /** Past this share of the broker's storage, /readyz warns and the log says so. */
 export const STORAGE_WARNING = 0.8
 
-export type Upkeep = { store: Store<unknown>; jsm: JetStreamManager; config: Config; health: Health; metrics: Metrics; log: Logger }
+/** `store` is asked each time: a worker taking over may have started its database anew. */
+export type Upkeep = { store: () => Store<unknown>; jsm: JetStreamManager; config: Config; health: Health; metrics: Metrics; log: Logger }
 
 export function startUpkeep(upkeep: Upkeep): Stoppable {
   const { store, jsm, config, health, metrics, log } = upkeep
@@ -23,7 +24,7 @@ export function startUpkeep(upkeep: Upkeep): Stoppable {
     try {
       // Real time, as the inbox records it (a worker's own clock may be set for a test).
       const before = Date.now() - config.inboxKeepSeconds * 1000
-      const pruned = pruneInbox(store, before)
+      const pruned = pruneInbox(store(), before)
       if (pruned > 0) log.info('inbox pruned', { events: pruned, handled_before: new Date(before).toISOString() })
     } catch (error) {
       log.warn('inbox not pruned this time', { error: describeFault(error) })

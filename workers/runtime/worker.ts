@@ -1,6 +1,7 @@
 // The lifecycle every worker shares: config, logs, its SQLite file, NATS and streams,
 // the outbox relay, durable consumers, the HTTP edge, and a graceful shutdown.
 // A worker's main.ts describes itself with a WorkerDefinition and hands it to runWorker.
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -12,17 +13,19 @@ import type { WorkerApi } from '../../contracts/http/openapi.ts'
 import { OPS_OPERATIONS } from '../../contracts/http/ops.ts'
 import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
-import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
+import type { ConsumerOptions, EventConsumer, Handlers } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
-import { jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, requestMetrics } from './http.ts'
+import { jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, requestMetrics, standbyGate } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
-import { connectNats, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
-import { Outbox, OutboxRelay } from './outbox.ts'
+import { Duty, RefusedToStart } from './duty.ts'
+import { Lease } from './lease.ts'
+import { type Buckets, connectNats, ensureBuckets, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
+import { Outbox, type OutboxRelay } from './outbox.ts'
 import { referenceRoutes } from './openapi.ts'
 import { readToEnd } from './replay.ts'
 import { corsFor, knownRoutes } from './routing.ts'
-import { type Migration, openStore, probeWrite, type Store } from './store.ts'
+import { type Migration, openStore, positions, probeWrite, recordPosition, type Store } from './store.ts'
 import { startUpkeep } from './upkeep.ts'
 
 export type Clock = {
@@ -49,6 +52,8 @@ export type Ctx<DB> = Clock & {
 
 export type Stoppable = { stop(): Promise<void> | void }
 
+export { RefusedToStart } from './duty.ts'
+
 export type WorkerDefinition<DB> = {
   name: WorkerName & Producer
   migrations: ReadonlyArray<Migration<DB>>
@@ -61,8 +66,13 @@ export type WorkerDefinition<DB> = {
   routes?: (ctx: Ctx<DB>) => Hono
   /** Its HTTP surface as contracts/http describes it: served as /openapi.json and /api-docs. */
   api?: WorkerApi
-  /** Anything else to start once connected (a schedule, a bootstrap); stopped first. */
+  /** Anything else to start once active (a schedule, a bootstrap); stopped first. */
   start?: (ctx: Ctx<DB>) => Promise<Stoppable | void> | Stoppable | void
+  /**
+   * Whether one instance at a time may act, by the worker's lease (the default). analytics
+   * only reads: any number of its instances may be active together.
+   */
+  leased?: boolean
 }
 
 /** Knobs for tests and benchmarks; production uses the defaults. */
@@ -76,8 +86,10 @@ export type RunningWorker<DB> = {
   port: number
   url: string
   app: Hono
-  consumers: EventConsumer[]
-  relay: OutboxRelay
+  readonly consumers: EventConsumer[]
+  readonly relay: OutboxRelay
+  /** Whether this instance is the active one (it holds the worker's lease, or needs none). */
+  isActive(): boolean
   stop(): Promise<void>
 }
 
@@ -88,27 +100,39 @@ export async function runWorker<DB>(
 ): Promise<RunningWorker<DB>> {
   const config = loadConfig(env)
   const { name } = definition
-  const log = options.log ?? createLogger({ worker: name }, { level: config.logLevel })
+  const log = options.log ?? createLogger({ worker: name, ...(config.instance ? { instance: config.instance } : {}) }, { level: config.logLevel })
   const metrics = new Metrics()
   const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), definition.migrations)
   const nc = await connectNats({
     servers: config.natsServers,
-    name,
+    name: config.instance ? `${name}-${config.instance}` : name,
     user: config.natsUser,
     pass: config.natsPass,
     log,
   })
   const jsm = await manager(nc)
-  await ensureStreams(jsm, config.streamReplicas)
   const js = jetstream(nc)
-  const outbox = new Outbox(store as Store<unknown>, name, definition.clock.now, definition.clock.newId)
   const health = new Health(log, metrics)
-  const relay = new OutboxRelay({ store: store as Store<unknown>, nc, log, metrics, health })
-  outbox.onEmit = () => relay.kick()
-  const readBack = (handle: (events: Envelope[]) => void) => {
+  const leased = definition.leased !== false
+  let buckets: Buckets | undefined
+  try {
+    await ensureStreams(jsm, config.streamReplicas)
+    if (leased) buckets = await ensureBuckets(nc, config.streamReplicas, config.leaseTtlSeconds * 1000)
+  } catch (error) {
+    await nc.close().catch(() => undefined)
+    store.close()
+    throw error
+  }
+  const outbox = new Outbox(store as Store<unknown>, name, definition.clock.now, definition.clock.newId)
+  const readBack = async (handle: (events: Envelope[]) => void) => {
     const own = OWN_STREAM[name]
     if (!own) throw new Error(`${name} publishes to no stream of its own`)
-    return readToEnd(js, jsm, own, handle)
+    const from = positions(ctx.store as Store<unknown>).get(own)
+    return readToEnd(js, jsm, own, handle, {
+      ...(from === undefined ? {} : { fromSeq: from + 1 }),
+      name: `${name}-readback`,
+      handled: (seq) => recordPosition(ctx.store as Store<unknown>, own, seq),
+    })
   }
   const lastEvent = async <N extends EventName>(event: N): Promise<Envelope<N> | undefined> => {
     const subject = subjectOf(event)
@@ -123,63 +147,38 @@ export async function runWorker<DB>(
   }
   const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack, lastEvent }
 
-  const consumers: EventConsumer[] = []
-  let extra: Stoppable | undefined
-  let upkeep: Stoppable | undefined
-  try {
-    await definition.beforeConsuming?.(ctx)
-    relay.start()
-    for (const handlers of definition.consumes?.(ctx) ?? []) {
-      consumers.push(
-        new EventConsumer({
-          ...subscriptionOf(name, handlers),
-          handlers,
-          ...options.consumer,
-          worker: name,
-          store: store as Store<unknown>,
-          js,
-          jsm,
-          log,
-          metrics,
-          health,
-          afterCommit: () => relay.kick(),
-        }),
-      )
-    }
-    for (const consumer of consumers) await consumer.start()
-    extra = (await definition.start?.(ctx)) ?? undefined
-    upkeep = startUpkeep({ store: store as Store<unknown>, jsm, config, health, metrics, log })
-  } catch (error) {
-    // A worker that cannot start leaves nothing running behind it.
-    await extra?.stop()
-    for (const consumer of consumers) await consumer.stop().catch(() => undefined)
-    await relay.stop()
-    await nc.close().catch(() => undefined)
-    store.close()
-    throw error
-  }
+  const lease = buckets
+    ? new Lease({ kv: buckets.leases, worker: name, instance: config.instance ?? hostname(), url: config.publicUrls[name], ttlMs: config.leaseTtlSeconds * 1000, log, now: definition.clock.now })
+    : undefined
+  const active = () => lease?.held() ?? true
+  const duty = new Duty({ definition, ctx, health, metrics, nc, js, jsm, options, active, epochs: buckets?.epochs })
+  const upkeep = startUpkeep({ store: () => ctx.store as Store<unknown>, jsm, config, health, metrics, log })
 
   const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
   const lags = async () => {
-    const entries = await Promise.all(consumers.map(async (c) => [c.name, await c.lag()] as const))
+    const entries = await Promise.all(duty.consumers.map(async (c) => [c.name, await c.lag()] as const))
     for (const [consumer, lag] of entries) lagGauge.set({ consumer }, lag)
     return Object.fromEntries(entries)
   }
   const resident = metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size')
   const memory = metrics.gauge('ates_process_memory_bytes', 'Memory of the process besides its RSS: heap_used and heap_total (JavaScript heap), external (buffers and native objects)')
+  const standbyGauge = metrics.gauge('ates_instance_active', 'Whether this instance is the active one of its worker (1) or a standby (0)')
   metrics.collect(() => {
     const usage = process.memoryUsage()
     resident.set({}, usage.rss)
     memory.set({ kind: 'heap_used' }, usage.heapUsed)
     memory.set({ kind: 'heap_total' }, usage.heapTotal)
     memory.set({ kind: 'external' }, usage.external)
+    standbyGauge.set({}, active() ? 1 : 0)
   })
 
   const app = httpApp(definition, ctx, {
     nats: () => !nc.isClosed() && !nc.isDraining(),
     database: () => {
       try {
-        probeWrite(store as Store<unknown>, Date.now())
+        // A standby writes nothing, not even this probe.
+        if (active()) probeWrite(ctx.store as Store<unknown>, Date.now())
+        else ctx.store.sqlite.prepare('SELECT 1').get()
         health.ok('database')
         return true
       } catch (error) {
@@ -189,6 +188,7 @@ export async function runWorker<DB>(
     },
     lags,
     health,
+    standby: lease && (async () => (lease.held() ? undefined : ((await lease.holder()) ?? null))),
   })
 
   const server = await new Promise<Server>((resolve) => {
@@ -196,28 +196,63 @@ export async function runWorker<DB>(
   })
   const port = (server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${port}`
-  log.info('worker started', { port, nats: config.natsServers, db: store.file })
 
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
       log.info('worker stopping')
-      await upkeep?.stop()
-      await extra?.stop()
+      upkeep.stop()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections?.()
       })
-      for (const consumer of consumers) await consumer.stop()
-      await relay.flushed(2000).catch(() => undefined)
-      await relay.stop()
+      const wasActive = active()
+      await duty.deactivate()
+      if (wasActive) await duty.relay.flushed(2000).catch(() => undefined)
+      await duty.relay.stop()
+      await lease?.release()
       await nc.drain().catch(() => undefined)
-      store.close()
+      ctx.store.close()
       log.info('worker stopped')
     })()
     return stopping
   }
-  return { ctx, port, url, app, consumers, relay, stop }
+
+  try {
+    if (lease) {
+      // Becoming active reads on from the streams; losing the lease stops everything at once.
+      lease.onWon = () =>
+        duty.activate().catch(async (error: unknown) => {
+          if (error instanceof RefusedToStart) throw error
+          log.error('could not become active: giving the lease up to try again', { error: describeFault(error) })
+          await duty.deactivate()
+          await lease.giveUp()
+        })
+      lease.onLost = () => duty.deactivate()
+      await lease.start()
+    } else {
+      await duty.activate()
+    }
+  } catch (error) {
+    // A worker that cannot start leaves nothing running behind it.
+    await stop()
+    throw error
+  }
+  log.info(active() ? 'worker started' : 'worker started as a standby', { port, nats: config.natsServers, db: ctx.store.file })
+  return {
+    ctx,
+    port,
+    url,
+    app,
+    get consumers() {
+      return duty.consumers
+    },
+    get relay() {
+      return duty.relay
+    },
+    isActive: active,
+    stop,
+  }
 }
 
 /**
@@ -235,6 +270,7 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
   app.use('*', knownRoutes(app))
   app.use('/api/*', jsonOnly())
   app.route('/', opsRoutes(ctx.metrics, readiness))
+  if (readiness.standby) app.use('*', standbyGate(readiness.standby))
   app.route('/', referenceRoutes(definition.api ?? { worker: definition.name, title: `aTES ${definition.name}`, description: '', operations: OPS_OPERATIONS }, ctx.config.publicUrls[definition.name]))
   if (definition.routes) app.route('/', definition.routes(ctx))
   return app

@@ -5,12 +5,12 @@ import { type CreateTask, decideComplete, decideCreate, decideReassign, isRefusa
 import { assignTask, completeTask as storeCompletion, type DB, eligibleIds, findTask, insertTask, openTasksAfter, type TaskView } from './store.ts'
 
 /** Resolves once committed; tasks created at the same moment share one commit. */
-export function createTask(ctx: Ctx<DB>, random: Random, creator: string, command: CreateTask): Promise<TaskView | Refusal> {
+export function createTask(ctx: Ctx<DB>, random: Random, command: CreateTask): Promise<TaskView | Refusal> {
   return ctx.store.txGrouped((): TaskView | Refusal => {
     const decision = decideCreate(command, { eligible: eligibleIds(ctx.store), random, taskId: ctx.newId(), now: ctx.now().toISOString() })
     if (isRefusal(decision)) return decision
     const { created, assigned } = decision
-    insertTask(ctx.store, created, creator)
+    insertTask(ctx.store, created)
     ctx.outbox.emit('tasks.created', created)
     ctx.outbox.emit('tasks.assigned', assigned)
     return findTask(ctx.store, created.task_id)!

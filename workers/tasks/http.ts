@@ -30,7 +30,7 @@ export function apiRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
   api.use('*', authenticate(authOptions(ctx.config, 'tasks')))
 
   api.post('/tasks', async (c) => {
-    const task = orRefuse(await createTask(ctx, random, c.get('caller').id, await jsonBody(c, CreateTaskBody)))
+    const task = orRefuse(await createTask(ctx, random, await jsonBody(c, CreateTaskBody)))
     return c.json(task, 201)
   })
   api.post('/tasks/reassign', requireRole('manager', 'admin'), (c) => c.json(orRefuse(reassignAll(ctx, random))))

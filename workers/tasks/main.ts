@@ -6,7 +6,7 @@ import { TASKS_API } from '../../contracts/http/tasks.ts'
 import { timeOrderedId } from '../runtime/ids.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import type { Random } from './domain.ts'
-import { accountHandlers } from './handlers.ts'
+import { accountHandlers, restore } from './handlers.ts'
 import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
 import { type DB, migrations } from './store.ts'
@@ -22,6 +22,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: () => 
     migrations,
     clock,
     api: TASKS_API,
+    beforeConsuming: restore,
     consumes: (ctx) => [accountHandlers(ctx)],
     routes: (ctx) => new Hono().route('/', apiRoutes(ctx, random)).route('/', pageRoutes(ctx, random)),
   }

@@ -60,7 +60,7 @@ export function pageRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
     const form = await c.req.parseBody()
     const title = field(form, 'title') ?? ''
     if (title.length > RAW_TITLE_MAX) return c.redirect(back('The title is too long.', true), 303)
-    const result = await createTask(ctx, random, c.get('caller').id, {
+    const result = await createTask(ctx, random, {
       title,
       jira_id: field(form, 'jira_id') || null,
       description: field(form, 'description') ?? '',

@@ -16,7 +16,6 @@ export type DB = {
     description: string
     status: 'open' | 'completed'
     assignee_id: string
-    created_by: string
     created_at: string
     completed_at: string | null
   }
@@ -57,6 +56,12 @@ export const migrations: Array<Migration<DB>> = [
     name: 'tasks_002',
     up: 'CREATE INDEX tasks_assignee_seq ON tasks (assignee_id, seq)',
   },
+  {
+    // A task's state is what the TASKS stream says of it, so a tasks instance taking over
+    // rebuilds it from there; who created a task is not in the events, and nothing showed it.
+    name: 'tasks_003_state_from_events',
+    up: 'ALTER TABLE tasks DROP COLUMN created_by',
+  },
 ]
 
 export type TaskRow = DB['tasks']
@@ -83,13 +88,14 @@ export function saveAccount(store: Store<DB>, account: Assignable & { name: stri
   eligibleCache.delete(store)
 }
 
-export function insertTask(store: Store<DB>, created: TaskCreated, createdBy: string): void {
+/** A new task, open, with its first assignee (a task already there is left as it is). */
+export function insertTask(store: Store<DB>, created: TaskCreated): void {
   store
     .prepare(
-      `INSERT INTO tasks (task_id, title, jira_id, description, status, assignee_id, created_by, created_at)
-       VALUES (?, ?, ?, ?, 'open', ?, ?, ?)`,
+      `INSERT INTO tasks (task_id, title, jira_id, description, status, assignee_id, created_at)
+       VALUES (?, ?, ?, ?, 'open', ?, ?) ON CONFLICT (task_id) DO NOTHING`,
     )
-    .run(created.task_id, created.title, created.jira_id, created.description, created.assignee_id, createdBy, created.created_at)
+    .run(created.task_id, created.title, created.jira_id, created.description, created.assignee_id, created.created_at)
 }
 
 export function assignTask(store: Store<DB>, assigned: Pick<TaskAssigned, 'task_id' | 'assignee_id'>): void {

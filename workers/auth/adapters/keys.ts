@@ -4,7 +4,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, typ
 import { JWT_ALGORITHM } from '../../runtime/auth.ts'
 import type { Store } from '../../runtime/store.ts'
 import type { Account } from '../domain.ts'
-import { type DB, insertSigningKey, signingKeys } from '../store.ts'
+import { type DB, signingKeys } from '../store.ts'
 
 export type KeyRing = {
   jwks: { keys: JWK[] }
@@ -12,15 +12,15 @@ export type KeyRing = {
   sign(account: Account, claims: { issuer: string; audience: string; now: Date; ttlSeconds: number }): Promise<string>
 }
 
-/** Loads the newest signing key, creating one on the first start. */
-export async function loadKeyRing(store: Store<DB>, kidFor: () => string, now: () => Date): Promise<KeyRing> {
+/** Loads the newest signing key, creating one on the first start (`save` stores it and tells the AUTH stream). */
+export async function loadKeyRing(store: Store<DB>, kidFor: () => string, now: () => Date, save: (key: DB['signing_keys']) => void): Promise<KeyRing> {
   let rows = signingKeys(store)
   if (rows.length === 0) {
     const { publicKey, privateKey } = await generateKeyPair(JWT_ALGORITHM, { crv: 'Ed25519', extractable: true })
     const kid = kidFor()
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: JWT_ALGORITHM, use: 'sig' }
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: JWT_ALGORITHM }
-    insertSigningKey(store, { kid, private_jwk: JSON.stringify(privateJwk), public_jwk: JSON.stringify(publicJwk), created_at: now().toISOString() })
+    save({ kid, private_jwk: JSON.stringify(privateJwk), public_jwk: JSON.stringify(publicJwk), created_at: now().toISOString() })
     rows = signingKeys(store)
   }
   const current = rows[0]!

@@ -48,7 +48,12 @@ export class Mailer {
       const { subject, text } = mailText(mail.name ?? 'popug', mail.business_day, mail.amount)
       if (this.transport) await this.transport.sendMail({ from: 'aTES accounting <accounting@ates.local>', to: mail.email, subject, text })
       else this.ctx.log.info('payout mail', { to: mail.email, subject })
-      markSent(store, mail.transaction_id, this.ctx.now().toISOString())
+      const sentAt = this.ctx.now().toISOString()
+      store.tx(() => {
+        markSent(store, mail.transaction_id, sentAt)
+        // Told on the CLOSE stream, so a close instance taking over does not send it again.
+        this.ctx.outbox.emit('close.payout_mailed', { transaction_id: mail.transaction_id, account_id: mail.account_id, business_day: mail.business_day, amount: mail.amount, sent_at: sentAt })
+      })
     } catch (error) {
       const next = new Date(this.ctx.now().getTime() + backoff(mail.attempts + 1, RETRY)).toISOString()
       markFailed(store, mail.transaction_id, String((error as Error).message), next)

@@ -30,8 +30,9 @@ export type TestStreams = {
 
 /** The worker that publishes an event. */
 export function producerOf(name: EventName): Producer {
-  if (name.startsWith('accounts.')) return 'auth'
+  if (name.startsWith('accounts.') || name.startsWith('auth.')) return 'auth'
   if (name.startsWith('tasks.')) return 'tasks'
+  if (name.startsWith('close.')) return 'close'
   return name === 'billing.day_close_requested' ? 'close' : 'billing'
 }
 
@@ -53,7 +54,7 @@ export async function connectTestStreams(url: string): Promise<TestStreams> {
     read,
     events: async (stream, filter) => (await read(stream, filter)).map((m) => JSON.parse(m.data) as Envelope),
     async deleteDurables(worker) {
-      for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING'] as const) {
+      for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING', 'AUTH', 'CLOSE'] as const) {
         for await (const consumer of jsm.consumers.list(stream)) {
           if (consumer.name.startsWith(`${worker}-`)) await jsm.consumers.delete(stream, consumer.name)
         }

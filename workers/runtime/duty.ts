@@ -1,0 +1,161 @@
+// What an instance does when it becomes the active one, and stops when it is not any more.
+// Becoming active, it first makes sure its database may be trusted and is up to date: a
+// database ahead of its streams (the streams were reset) is refused; one holding decisions
+// that never reached the streams while another instance acted since (its epoch is not the
+// last) is set aside and rebuilt from the streams; otherwise it reads on from where it stands
+// (its own stream, then its durables). Only then do the outbox relay, the consumers and the
+// worker's own timers start.
+import { hostname } from 'node:os'
+import { existsSync, renameSync } from 'node:fs'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import type { KV } from '@nats-io/kv'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { EventConsumer, subscriptionOf } from './consumer.ts'
+import type { Health } from './health.ts'
+import type { Metrics } from './metrics.ts'
+import { OWN_STREAM } from './nats.ts'
+import { Outbox, OutboxRelay } from './outbox.ts'
+import { openStore, positions, runtimeValue, setRuntimeValue, type Store } from './store.ts'
+import type { Ctx, RunOptions, Stoppable, WorkerDefinition } from './worker.ts'
+
+export type DutyParts<DB> = {
+  definition: WorkerDefinition<DB>
+  ctx: Ctx<DB>
+  health: Health
+  metrics: Metrics
+  nc: NatsConnection
+  js: JetStreamClient
+  jsm: JetStreamManager
+  options: RunOptions
+  /** Whether this instance may act now (holds the lease); always for a worker without one. */
+  active: () => boolean
+  /** The epochs bucket, for a worker with a lease. */
+  epochs: KV | undefined
+}
+
+/**
+ * What an instance must not start with: a database ahead of its streams (they were reset or
+ * replaced), a business time zone other than the one the ledger was kept in. Not tried again.
+ */
+export class RefusedToStart extends Error {}
+
+export class Duty<DB> {
+  consumers: EventConsumer[] = []
+  relay: OutboxRelay
+  private extra: Stoppable | undefined
+  private running = false
+
+  constructor(private readonly parts: DutyParts<DB>) {
+    this.relay = this.newRelay()
+  }
+
+  /** Who this database is, for the epochs: the instance and the file it keeps. */
+  private get identity(): string {
+    const { config, store } = this.parts.ctx
+    return `${config.instance ?? 'main'}@${hostname()}:${store.file}`
+  }
+
+  private newRelay(): OutboxRelay {
+    const { ctx, nc, health, metrics, active } = this.parts
+    const relay = new OutboxRelay({ store: ctx.store as Store<unknown>, nc, log: ctx.log, metrics, health, active })
+    ctx.outbox.onEmit = () => relay.kick()
+    return relay
+  }
+
+  async activate(): Promise<void> {
+    if (this.running) return
+    const { definition, ctx, js, jsm, options, health, metrics, active } = this.parts
+    await this.checkEpoch()
+    await this.checkPositions()
+    await definition.beforeConsuming?.(ctx)
+    if (!active()) return
+    this.running = true
+    this.relay.start()
+    for (const handlers of definition.consumes?.(ctx) ?? []) {
+      this.consumers.push(
+        new EventConsumer({
+          ...subscriptionOf(ctx.name, handlers, ctx.config.instance),
+          handlers,
+          ...options.consumer,
+          worker: ctx.name,
+          store: ctx.store as Store<unknown>,
+          js,
+          jsm,
+          log: ctx.log,
+          metrics,
+          health,
+          active,
+          afterCommit: () => this.relay.kick(),
+        }),
+      )
+    }
+    for (const consumer of this.consumers) await consumer.start()
+    this.extra = (await definition.start?.(ctx)) ?? undefined
+  }
+
+  /** Stops the worker's timers, the consumers and the relay; what was committed stays in the outbox. */
+  async deactivate(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    await this.extra?.stop()
+    this.extra = undefined
+    for (const consumer of this.consumers) await consumer.stop().catch(() => undefined)
+    this.consumers = []
+    await this.relay.stop()
+  }
+
+  /**
+   * The epoch says which instance acted last. When it was another one and this database still
+   * holds events it never published, those decisions were overtaken: the database is set aside
+   * and rebuilt from the streams. Then this instance's epoch becomes the last.
+   */
+  private async checkEpoch(): Promise<void> {
+    const { ctx, epochs } = this.parts
+    if (!epochs) return
+    const entry = await epochs.get(ctx.name)
+    const last = entry && entry.operation === 'PUT' && entry.value.length > 0 ? entry.json<{ identity: string; epoch: number }>() : undefined
+    const mine = runtimeValue(ctx.store as Store<unknown>, 'epoch')
+    const continuous = last === undefined || (last.identity === this.identity && String(last.epoch) === mine)
+    if (!continuous && ctx.outbox.pending() > 0) await this.rebuild(`another instance (${last?.identity}) acted since this database's last decisions, which never reached the streams`)
+    const epoch = (last?.epoch ?? 0) + 1
+    const value = JSON.stringify({ identity: this.identity, epoch })
+    if (entry) await epochs.update(ctx.name, value, entry.revision)
+    else await epochs.create(ctx.name, value)
+    setRuntimeValue(ctx.store as Store<unknown>, 'epoch', String(epoch))
+  }
+
+  /** A database that has applied more of a stream than the stream holds is refused. */
+  private async checkPositions(): Promise<void> {
+    const { ctx, jsm } = this.parts
+    for (const [stream, seq] of positions(ctx.store as Store<unknown>)) {
+      const last = await jsm.streams
+        .info(stream)
+        .then((info) => info.state.last_seq)
+        .catch(() => undefined)
+      if (last !== undefined && seq > last) {
+        throw new RefusedToStart(
+          `${ctx.store.file} has applied ${stream} up to message ${seq} but the stream ends at ${last}: the streams were reset or replaced. Move the database aside to rebuild it from the streams (make replay), or point the worker at the streams it was built from`,
+        )
+      }
+    }
+  }
+
+  /** Sets the database aside and starts an empty one, with this instance's durables read again from the start. */
+  private async rebuild(why: string): Promise<void> {
+    const { ctx, definition, jsm } = this.parts
+    const file = ctx.store.file
+    const aside = file.replace(/\.sqlite$/, `.overtaken-${Date.now()}.sqlite`)
+    ctx.log.warn('database set aside and rebuilt from the streams', { reason: why, aside })
+    ctx.store.close()
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(`${file}${suffix}`)) renameSync(`${file}${suffix}`, `${aside}${suffix}`)
+    ctx.store = openStore<DB>(file, definition.migrations)
+    ctx.outbox = new Outbox(ctx.store as Store<unknown>, definition.name, definition.clock.now, definition.clock.newId)
+    this.relay = this.newRelay()
+    const prefix = ctx.config.instance ? `${ctx.name}-${ctx.config.instance}-` : `${ctx.name}-`
+    for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING', OWN_STREAM[ctx.name]].filter((s): s is string => Boolean(s))) {
+      for await (const consumer of jsm.consumers.list(stream)) {
+        if (consumer.name.startsWith(prefix)) await jsm.consumers.delete(stream, consumer.name).catch(() => undefined)
+      }
+    }
+  }
+}
