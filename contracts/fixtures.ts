@@ -63,4 +63,5 @@ export const sampleData: Record<`${EventName}.v${number}`, unknown> = {
   },
   'billing.day_opened.v1': { business_day: '2026-11-24', time_zone: 'Europe/Berlin', reason: 'calendar', opened_at: '2026-11-23T23:00:00.000Z' },
   'billing.day_close_refused.v1': { business_day: '2026-11-23', reason: 'already_closed', open_day: '2026-11-24', request_event_id: ids.transaction },
+  'analytics.day_figures.v1': { business_day: '2026-11-23', management_earnings: 4500, accounts_negative: 1 },
 }

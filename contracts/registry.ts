@@ -12,6 +12,7 @@ import { BillingPayoutMadeV1 } from './events/billing.payout_made.ts'
 import { BillingDayClosedV1 } from './events/billing.day_closed.ts'
 import { BillingDayCloseRefusedV1 } from './events/billing.day_close_refused.ts'
 import { BillingDayOpenedV1 } from './events/billing.day_opened.ts'
+import { AnalyticsDayFiguresV1 } from './events/analytics.day_figures.ts'
 import { upcastTasksCreatedV1 } from './upcast.ts'
 
 export type EventKind = 'CUD' | 'business' | 'command'
@@ -43,6 +44,7 @@ export const latestSchemas = {
   'billing.day_closed': BillingDayClosedV1,
   'billing.day_opened': BillingDayOpenedV1,
   'billing.day_close_refused': BillingDayCloseRefusedV1,
+  'analytics.day_figures': AnalyticsDayFiguresV1,
 } as const
 
 export type EventName = keyof typeof latestSchemas
@@ -124,6 +126,12 @@ export const definitions: Record<EventName, Definition> = {
     description: 'Billing refused a close request (the day was closed already, or has not begun), with its open day.',
     latest: 1,
     versions: { 1: { schema: BillingDayCloseRefusedV1 } },
+  },
+  'analytics.day_figures': {
+    kind: 'business',
+    description: "Analytics' figures for a closed business day: the management earnings it summed itself, and the employees below zero at the close; the latest one of a day stands.",
+    latest: 1,
+    versions: { 1: { schema: AnalyticsDayFiguresV1 } },
   },
 }
 

@@ -15,7 +15,7 @@ const JOBS: Record<WorkerName, { publishes: string; reads: StreamName[] }> = {
   tasks: { publishes: 'tasks.created.v2', reads: ['ACCOUNTS'] },
   billing: { publishes: 'billing.transaction_applied.v1', reads: ['ACCOUNTS', 'TASKS', 'BILLING'] },
   close: { publishes: 'billing.day_close_requested.v1', reads: ['ACCOUNTS', 'BILLING'] },
-  analytics: { publishes: 'dlq.analytics', reads: ['TASKS', 'BILLING'] },
+  analytics: { publishes: 'analytics.day_figures.v1', reads: ['TASKS', 'BILLING'] },
 }
 
 const REFUSED_PUBLISHES: Array<[WorkerName, string]> = [
@@ -27,6 +27,7 @@ const REFUSED_PUBLISHES: Array<[WorkerName, string]> = [
   ['auth', 'tasks.completed.v1'],
   ['analytics', 'billing.day_closed.v1'],
   ['analytics', 'dlq.billing'],
+  ['billing', 'analytics.day_figures.v1'],
 ]
 
 describe('per-worker NATS users', () => {

@@ -14,23 +14,24 @@ import { nanos } from '@nats-io/nats-core'
 import type { WorkerName } from './config.ts'
 import type { Logger } from './log.ts'
 
-export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'DLQ'
+export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'ANALYTICS' | 'DLQ'
 
 /** Every stream of the system, in one place. */
 export const STREAMS: Record<StreamName, { subjects: string[]; description: string }> = {
   ACCOUNTS: { subjects: ['accounts.>'], description: 'accounts.* events from auth' },
   TASKS: { subjects: ['tasks.>'], description: 'tasks.* events from tasks' },
   BILLING: { subjects: ['billing.>'], description: 'billing.* events and commands' },
+  ANALYTICS: { subjects: ['analytics.>'], description: "analytics.* events: analytics' published figures" },
   DLQ: { subjects: ['dlq.>'], description: 'dead letters: dlq.<worker>, with the reason in headers' },
 }
 
-/** The stream each worker publishes its events to (analytics publishes none). */
+/** The stream each worker publishes its events to. */
 export const OWN_STREAM: Record<WorkerName, StreamName | undefined> = {
   auth: 'ACCOUNTS',
   tasks: 'TASKS',
   billing: 'BILLING',
   close: 'BILLING',
-  analytics: undefined,
+  analytics: 'ANALYTICS',
 }
 
 /** The stream a subject is stored in. */

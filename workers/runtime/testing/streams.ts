@@ -32,6 +32,7 @@ export type TestStreams = {
 export function producerOf(name: EventName): Producer {
   if (name.startsWith('accounts.')) return 'auth'
   if (name.startsWith('tasks.')) return 'tasks'
+  if (name.startsWith('analytics.')) return 'analytics'
   return name === 'billing.day_close_requested' ? 'close' : 'billing'
 }
 
@@ -53,7 +54,7 @@ export async function connectTestStreams(url: string): Promise<TestStreams> {
     read,
     events: async (stream, filter) => (await read(stream, filter)).map((m) => JSON.parse(m.data) as Envelope),
     async deleteDurables(worker) {
-      for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING'] as const) {
+      for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING', 'ANALYTICS'] as const) {
         for await (const consumer of jsm.consumers.list(stream)) {
           if (consumer.name.startsWith(`${worker}-`)) await jsm.consumers.delete(stream, consumer.name)
         }
