@@ -25,13 +25,14 @@ export const STREAMS: Record<StreamName, { subjects: string[]; description: stri
   DLQ: { subjects: ['dlq.>'], description: 'dead letters: dlq.<worker>, with the reason in headers' },
 }
 
-/** The stream each worker publishes its events to. */
+/** The stream each worker publishes its events to (the audit publishes none). */
 export const OWN_STREAM: Record<WorkerName, StreamName | undefined> = {
   auth: 'ACCOUNTS',
   tasks: 'TASKS',
   billing: 'BILLING',
   close: 'BILLING',
   analytics: 'ANALYTICS',
+  audit: undefined,
 }
 
 /** The stream a subject is stored in. */
