@@ -26,10 +26,7 @@ export function judgeChunk(store: Store<DB>, upTo: number, limit: number): numbe
   return store.tx(() => {
     const subjects = dirtySubjects(store, upTo, limit)
     for (const { scope, subject } of subjects) judge(store, scope, subject)
-    judged(
-      store,
-      subjects.map((s) => s.mark),
-    )
+    judged(store, subjects.map((s) => s.mark))
     return subjects.length
   })
 }
