@@ -5,7 +5,7 @@ TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.
 # The fault suite: whole systems under attack, one file at a time (each runs six processes).
 FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up build test test-faults typecheck contracts install nats-server chromium jq cluster cluster-kill cluster-start tail dlq dlq-redrive replay seed bench
+.PHONY: help up build test test-faults typecheck contracts install nats-server chromium jq cluster cluster-kill cluster-start tail dlq dlq-redrive replay reconcile seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -21,7 +21,8 @@ help:
 	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each"
 	@echo "make dlq [WORKER=billing]          list dead letters with their reasons"
 	@echo "make dlq-redrive [WORKER=billing]  send dead letters back to their subjects"
-	@echo "make replay WORKER=analytics       rebuild analytics or billing (stopped) from the streams, compared with before"
+	@echo "make replay WORKER=analytics       rebuild analytics, billing or audit (stopped) from the streams, compared with before"
+	@echo "make reconcile   the audit in one pass over the streams: a report, exit 1 on any difference"
 	@echo "make seed        demo accounts and tasks through the HTTP API (stack running)"
 	@echo "make bench [BENCH_SCALE=quick|small|full]   baselines and every scenario, a table and .bench/latest.json"
 
@@ -80,6 +81,9 @@ dlq-redrive: install
 
 replay: install
 	@$(RUN) scripts/replay.ts $(WORKER)
+
+reconcile: install
+	@$(RUN) scripts/reconcile.ts
 
 seed: install
 	@$(RUN) scripts/seed.ts

@@ -36,4 +36,5 @@ export const WorkerName = Type.Union([
   Type.Literal('billing'),
   Type.Literal('close'),
   Type.Literal('analytics'),
+  Type.Literal('audit'),
 ])

@@ -36,7 +36,7 @@ export function formatted(bytes: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-/** The ids billing gives its effects, and close its requests, each derived from its cause. */
+/** The ids billing gives its effects, close its requests and analytics its figures, each derived from its cause. */
 export const derivedIds = {
   /** billing.task_priced of a task. */
   price: (taskId: string) => deterministicId('billing.task_priced', taskId),
@@ -58,4 +58,6 @@ export const derivedIds = {
   opened: (day: string) => deterministicId('billing.day_opened', day),
   /** billing.day_close_refused answering a request. */
   refused: (requestEventId: string) => deterministicId('billing.day_close_refused', requestEventId),
+  /** analytics.day_figures caused by an event: the billing.day_closed, or an entry of the day that came after it. */
+  dayFigures: (causeEventId: string) => deterministicId('analytics.day_figures', causeEventId),
 }

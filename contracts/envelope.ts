@@ -42,7 +42,7 @@ export function envelopeSchema(name: EventName, version: number, data: TSchema) 
   )
 }
 
-export type Producer = 'auth' | 'tasks' | 'billing' | 'close' | 'analytics'
+export type Producer = 'auth' | 'tasks' | 'billing' | 'close' | 'analytics' | 'audit'
 
 /** An event as handlers see it: always the latest version of its data. */
 export type Envelope<N extends EventName = EventName> = {

@@ -66,4 +66,5 @@ export const sampleData: Record<`${EventName}.v${number}`, unknown> = {
   'auth.signing_key_added.v1': { kid: 'key-1', private_jwk: '{"kty":"OKP"}', public_jwk: '{"kty":"OKP"}', created_at: '2026-11-23T09:00:00.000Z' },
   'close.payout_mailed.v1': { transaction_id: ids.transaction, account_id: ids.account, business_day: '2026-11-23', amount: 4100, sent_at: '2026-11-24T00:00:05.000Z' },
   'billing.day_close_refused.v1': { business_day: '2026-11-23', reason: 'already_closed', open_day: '2026-11-24', request_event_id: ids.transaction },
+  'analytics.day_figures.v1': { business_day: '2026-11-23', management_earnings: 4500, accounts_negative: 1 },
 }

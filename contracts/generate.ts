@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { envelopeSchema } from './envelope.ts'
 import { ANALYTICS_API } from './http/analytics.ts'
+import { AUDIT_API } from './http/audit.ts'
 import { AUTH_API } from './http/auth.ts'
 import { BILLING_API } from './http/billing.ts'
 import { CLOSE_API } from './http/close.ts'
@@ -73,7 +74,7 @@ export function generatedFiles(): Map<string, string> {
     }),
   )
   // Each worker serves its own at /openapi.json, with its address as the server.
-  for (const api of [AUTH_API, TASKS_API, BILLING_API, CLOSE_API, ANALYTICS_API]) files.set(`openapi/${api.worker}.json`, json(openApiDocument(api)))
+  for (const api of [AUTH_API, TASKS_API, BILLING_API, CLOSE_API, ANALYTICS_API, AUDIT_API]) files.set(`openapi/${api.worker}.json`, json(openApiDocument(api)))
   return files
 }
 

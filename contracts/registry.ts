@@ -14,6 +14,7 @@ import { BillingDayCloseRefusedV1 } from './events/billing.day_close_refused.ts'
 import { BillingDayOpenedV1 } from './events/billing.day_opened.ts'
 import { AuthAccountSavedV1, AuthSigningKeyAddedV1 } from './events/auth.private.ts'
 import { ClosePayoutMailedV1 } from './events/close.payout_mailed.ts'
+import { AnalyticsDayFiguresV1 } from './events/analytics.day_figures.ts'
 import { upcastTasksCreatedV1 } from './upcast.ts'
 
 export type EventKind = 'CUD' | 'business' | 'command'
@@ -48,6 +49,7 @@ export const latestSchemas = {
   'auth.account_saved': AuthAccountSavedV1,
   'auth.signing_key_added': AuthSigningKeyAddedV1,
   'close.payout_mailed': ClosePayoutMailedV1,
+  'analytics.day_figures': AnalyticsDayFiguresV1,
 } as const
 
 export type EventName = keyof typeof latestSchemas
@@ -147,6 +149,12 @@ export const definitions: Record<EventName, Definition> = {
     description: "close e-mailed a payout to its account's holder.",
     latest: 1,
     versions: { 1: { schema: ClosePayoutMailedV1 } },
+  },
+  'analytics.day_figures': {
+    kind: 'business',
+    description: "Analytics' figures for a closed business day: the management earnings it summed itself, and the employees below zero at the close; the latest one of a day stands.",
+    latest: 1,
+    versions: { 1: { schema: AnalyticsDayFiguresV1 } },
   },
 }
 

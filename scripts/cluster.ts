@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../workers/runtime/config.ts'
+import { STREAMS } from '../workers/runtime/nats.ts'
 import { clientUrls, clusterPorts, isNode, type Node, NODES, nodeArgs } from './lib/cluster.ts'
 import { loadOrCreatePasswords, serverEnv } from './lib/nats-users.ts'
 import { credentialsTable, seedOnce } from './lib/seed.ts'
@@ -62,7 +63,7 @@ async function run(): Promise<void> {
     await Promise.all(NODES.map(startNode))
     const servers = clientUrls(ports)
     await provisionWhenReady(servers, { user: 'ops', pass: passwords.ops }, 3)
-    stack.say('streams ACCOUNTS, TASKS, BILLING, DLQ with 3 replicas')
+    stack.say(`streams ${Object.keys(STREAMS).join(', ')} with 3 replicas`)
     const workers = presentWorkers()
     const dataDir = join(base, 'workers')
     for (const name of workers) {

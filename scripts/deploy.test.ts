@@ -3,7 +3,7 @@
 // every file a worker imports.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { describe, test } from 'node:test'
 import { promisify } from 'node:util'
@@ -114,7 +114,7 @@ describe('deploy/ follows the make targets', () => {
         cwd: root,
         env: { ...process.env, ...env, ATES_NATS_URL: nats.url, ATES_NATS_PASS: passwords.ops, ATES_STREAM_REPLICAS: '' },
       })
-      assert.match(stdout, /^streams ACCOUNTS, TASKS, BILLING, DLQ with 1 replica/)
+      assert.match(stdout, /^streams ACCOUNTS, TASKS, BILLING, ANALYTICS, DLQ with 1 replica/)
       const nc = await connectNats({ servers: [nats.url], name: 'test', user: 'tasks', pass: passwords.tasks })
       const jsm = await manager(nc)
       for (const stream of Object.keys(STREAMS)) assert.equal((await jsm.streams.info(stream)).config.num_replicas, 1)
@@ -149,5 +149,17 @@ describe('deploy/ follows the make targets', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
     assert.ok(pkg.devDependencies.tsx && pkg.devDependencies.typescript)
     assert.match(dockerfile, /^RUN npm ci(?!.*(--omit=dev|--production))/m)
+  })
+
+  test('every metric the alert rules of deploy/observability/alerts.yml name is one a worker exports', () => {
+    const alerts = readFileSync(join(deploy, 'observability', 'alerts.yml'), 'utf8')
+    const named = new Set([...alerts.matchAll(/^ +expr: (.+)$/gm)].flatMap((m) => [...m[1]!.matchAll(/\bates_[a-z_]+/g)].map((metric) => metric[0])))
+    assert.ok(named.has('ates_audit_differences'), 'an alert on the audit\'s differences')
+    const workers = join(root, 'workers')
+    const sources = (readdirSync(workers, { recursive: true }) as string[])
+      .filter((file) => /\.tsx?$/.test(file) && !file.includes('.test.'))
+      .map((file) => readFileSync(join(workers, file), 'utf8'))
+      .join('\n')
+    for (const metric of named) assert.ok(sources.includes(`'${metric}'`), `${metric} is a metric some worker exports`)
   })
 })

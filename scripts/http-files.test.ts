@@ -8,6 +8,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Compile } from 'typebox/compile'
 import { ANALYTICS_API } from '../contracts/http/analytics.ts'
+import { AUDIT_API } from '../contracts/http/audit.ts'
 import { AUTH_API } from '../contracts/http/auth.ts'
 import { BILLING_API } from '../contracts/http/billing.ts'
 import { CLOSE_API } from '../contracts/http/close.ts'
@@ -17,7 +18,7 @@ import { describeErrors } from '../contracts/messages.ts'
 import { loadConfig, WORKERS, type WorkerName } from '../workers/runtime/config.ts'
 
 const dir = fileURLToPath(new URL('./http/', import.meta.url))
-const APIS: Record<WorkerName, WorkerApi> = { auth: AUTH_API, tasks: TASKS_API, billing: BILLING_API, close: CLOSE_API, analytics: ANALYTICS_API }
+const APIS: Record<WorkerName, WorkerApi> = { auth: AUTH_API, tasks: TASKS_API, billing: BILLING_API, close: CLOSE_API, analytics: ANALYTICS_API, audit: AUDIT_API }
 const defaults = loadConfig({})
 
 type Request = { file: string; method: string; worker: WorkerName; path: string; query: URLSearchParams; body: string }

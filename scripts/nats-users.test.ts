@@ -9,14 +9,25 @@ import { connectNats, ensureDurable, ensureStreams, manager, type StreamName, st
 import { type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
 import { generatePasswords, type NatsUser, type Passwords, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
 
-/** What each worker publishes and reads (SPEC §2, §3). */
-const JOBS: Record<WorkerName, { publishes: string; reads: StreamName[] }> = {
+/** What each worker publishes and reads (SPEC §2, §3); `durables` names its consumers where they are named as the worker's own. */
+const JOBS: Record<WorkerName, { publishes: string; reads: StreamName[]; durables?: Partial<Record<StreamName, { durable: string; filter: string }>> }> = {
   auth: { publishes: 'accounts.created.v1', reads: [] },
   tasks: { publishes: 'tasks.created.v2', reads: ['ACCOUNTS'] },
   billing: { publishes: 'billing.transaction_applied.v1', reads: ['ACCOUNTS', 'TASKS', 'BILLING'] },
   close: { publishes: 'billing.day_close_requested.v1', reads: ['ACCOUNTS', 'BILLING'] },
-  analytics: { publishes: 'dlq.analytics', reads: ['TASKS', 'BILLING'] },
+  analytics: { publishes: 'analytics.day_figures.v1', reads: ['TASKS', 'BILLING'] },
+  audit: {
+    publishes: 'dlq.audit',
+    reads: ['TASKS', 'BILLING', 'ANALYTICS'],
+    durables: {
+      TASKS: { durable: 'audit-tasks', filter: 'tasks.>' },
+      BILLING: { durable: 'audit-billing', filter: 'billing.>' },
+      ANALYTICS: { durable: 'audit-analytics-day_figures', filter: 'analytics.day_figures.>' },
+    },
+  },
 }
+
+const SAMPLE_SUBJECT: Record<StreamName, string> = { ACCOUNTS: 'accounts.x', TASKS: 'tasks.x', BILLING: 'billing.x', ANALYTICS: 'analytics.day_figures.x', AUTH: 'auth.x', CLOSE: 'close.x', DLQ: 'dlq.x' }
 
 const REFUSED_PUBLISHES: Array<[WorkerName, string]> = [
   ['close', 'tasks.created.v2'],
@@ -27,6 +38,13 @@ const REFUSED_PUBLISHES: Array<[WorkerName, string]> = [
   ['auth', 'tasks.completed.v1'],
   ['analytics', 'billing.day_closed.v1'],
   ['analytics', 'dlq.billing'],
+  ['billing', 'analytics.day_figures.v1'],
+  ['audit', 'tasks.assigned.v1'],
+  ['audit', 'billing.transaction_applied.v1'],
+  ['audit', 'billing.day_close_requested.v1'],
+  ['audit', 'analytics.day_figures.v1'],
+  ['audit', 'accounts.created.v1'],
+  ['audit', 'dlq.billing'],
 ]
 
 describe('per-worker NATS users', () => {
@@ -62,9 +80,8 @@ describe('per-worker NATS users', () => {
       const jsm = await manager(nc)
       await ensureStreams(jsm, 1) // only looks: the streams exist
       for (const stream of job.reads) {
-        await jetstream(await as('ops')).publish(stream === 'ACCOUNTS' ? 'accounts.x' : stream === 'TASKS' ? 'tasks.x' : 'billing.x', 'hello')
-        const durable = `${worker}-${stream.toLowerCase()}`
-        const filter = `${stream.toLowerCase()}.>`
+        await jetstream(await as('ops')).publish(SAMPLE_SUBJECT[stream], 'hello')
+        const { durable, filter } = job.durables?.[stream] ?? { durable: `${worker}-${stream.toLowerCase()}`, filter: `${stream.toLowerCase()}.>` }
         await ensureDurable(jsm, { stream, durable, filter, ackWaitMs: 30_000, maxAckPending: 100 })
         const consumer = await js.consumers.get(stream, durable)
         const msg = await consumer.next({ expires: 5000 })
@@ -84,6 +101,19 @@ describe('per-worker NATS users', () => {
       assert.equal((await ops.streams.info(stream)).state.messages, before)
     })
   }
+
+  test('the audit reads only through its own durables: not through another worker\'s, a new one, or an ordered read', async () => {
+    const ops = await manager(await as('ops'))
+    await ensureDurable(ops, { stream: 'BILLING', durable: 'billing-billing', filter: 'billing.>', ackWaitMs: 30_000, maxAckPending: 100 })
+    const nc = await as('audit')
+    const jsm = await manager(nc)
+    const js = jetstream(nc)
+    await assert.rejects(js.consumers.get('BILLING', 'billing-billing'), /permissions violation/i)
+    await assert.rejects(ensureDurable(jsm, { stream: 'TASKS', durable: 'audit-peek', filter: 'tasks.>', ackWaitMs: 30_000, maxAckPending: 1 }), /permissions violation/i)
+    await assert.rejects(ensureDurable(jsm, { stream: 'ACCOUNTS', durable: 'audit-tasks', filter: 'accounts.>', ackWaitMs: 30_000, maxAckPending: 1 }), /permissions violation/i)
+    await assert.rejects((async () => (await js.consumers.get('TASKS')).next({ expires: 2000 }))(), /permissions violation/i)
+    await assert.rejects(jsm.consumers.delete('BILLING', 'billing-billing'), /permissions violation/i)
+  })
 
   test('workers may not create streams nor read streams outside their job', async () => {
     const jsm = await manager(await as('tasks'))

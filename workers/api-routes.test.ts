@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { openApiDocument, openApiPath, type WorkerApi } from '../contracts/http/openapi.ts'
 import { definition as analytics } from './analytics/main.ts'
+import { definition as audit } from './audit/main.ts'
 import { definition as auth } from './auth/main.ts'
 import { definition as billing } from './billing/main.ts'
 import { definition as close } from './close/main.ts'
@@ -36,6 +37,7 @@ const workers: Record<WorkerName, () => Promise<{ served: Set<string>; api: Work
   billing: async () => ({ served: await routesOf(billing()), api: billing().api }),
   close: async () => ({ served: await routesOf(close()), api: close().api }),
   analytics: async () => ({ served: await routesOf(analytics()), api: analytics().api }),
+  audit: async () => ({ served: await routesOf(audit()), api: audit().api }),
 }
 
 for (const [name, edge] of Object.entries(workers)) {

@@ -110,7 +110,7 @@ describe('dashboards in a browser', () => {
   test('an accountant sees every account and what the company earned, and is refused analytics', async () => {
     await hire(kesha, arno)
     const page = await open(`${system.urls.billing}/`, arno)
-    assert.equal(await navOf(page), 'Tasks, Accounting')
+    assert.equal(await navOf(page), 'Tasks, Accounting, Audit')
     const text = await reloadUntil(page, (t) => t.includes('Kesha Popug'), 'every account in the list')
     assert.match(text, stat(`Management earnings on ${pips.day}`, dollars(pips.fee - pips.reward)))
     assert.match(text, new RegExp(`Pip Popug\\s+popug\\s+${escaped(dollars(pips.reward - pips.fee))}`))
@@ -132,7 +132,7 @@ describe('dashboards in a browser', () => {
 
   test('an admin reads analytics, closes the business day, and Pip is paid', async () => {
     const page = await open(`${system.urls.analytics}/`, admin)
-    assert.equal(await navOf(page), 'Tasks, Accounting, Analytics, Day close, Accounts')
+    assert.equal(await navOf(page), 'Tasks, Accounting, Analytics, Day close, Audit, Accounts')
     const earned = dollars(pips.fee - pips.reward)
     const text = await reloadUntil(page, (t) => stat(`Management earnings today (${pips.day})`, earned).test(t), "analytics to catch up with billing")
     assert.match(text, stat('Employees below zero', '0'))
@@ -153,6 +153,12 @@ describe('dashboards in a browser', () => {
     const history = await reloadUntil(page, (t) => new RegExp(`${pips.day}.*by Administrator\\s+closed\\s+\\d{4}-`).test(t), 'billing to close the day')
     assert.match(history, new RegExp(`${pips.day}.*by Administrator\\s+closed\\s+[\\d-]+ [\\d:]+\\s+${paid}\\s+${escaped(dollars(pips.reward - pips.fee))}\\s+${escaped(earned)}`))
     await screenshot(page, 'close-admin-closed')
+
+    // The audit has read the day, its close and analytics' figures of it: the money adds up.
+    await page.getByRole('link', { name: 'Audit', exact: true }).click()
+    const audit = await reloadUntil(page, (t) => t.includes('The money adds up'), 'the audit to catch up with the close')
+    assert.match(audit, /no differences\. Checked through \d{4}-\d{2}-\d{2} \d{2}:\d{2}/)
+    await screenshot(page, 'audit-admin')
 
     // Pip opens the closed day with the day picker: the payout is in the audit log, the balance is zero.
     const pipsPage = people.get('popug')!.page
@@ -188,7 +194,7 @@ describe('dashboards in a browser', () => {
     for (const row of await openTasks.allInnerTexts()) assert.match(row, /Pip Popug|Kesha Popug|Arno Accountant/)
   })
 
-  test('a popug may not open another account, analytics, the day close or account management; a bad day is explained', async () => {
+  test('a popug may not open another account, analytics, the day close, the audit or account management; a bad day is explained', async () => {
     // Kesha reads the dashboards on a phone.
     const page = await open(`${system.urls.billing}/`, kesha, { width: 390, height: 844 })
     assert.match(await mainText(page), /My account/)
@@ -197,6 +203,7 @@ describe('dashboards in a browser', () => {
       [`${system.urls.billing}/?account=${pip.id}`, /Only admins and accountants see other employees' accounts\./],
       [`${system.urls.analytics}/`, /This needs one of the roles: admin\./],
       [`${system.urls.close}/`, /This needs one of the roles: admin\./],
+      [`${system.urls.audit}/`, /This needs one of the roles: admin, accountant\./],
       [`${system.urls.auth}/`, /Account management is for admins\./],
     ]
     for (const [url, says] of refusals) {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { ANALYTICS_API } from '../contracts/http/analytics.ts'
+import { AUDIT_API } from '../contracts/http/audit.ts'
 import { AUTH_API } from '../contracts/http/auth.ts'
 import { BILLING_API } from '../contracts/http/billing.ts'
 import { CLOSE_API } from '../contracts/http/close.ts'
@@ -14,7 +15,7 @@ import { WORKERS, type WorkerName } from './runtime/config.ts'
 import { ApiWalk, type Call } from './runtime/testing/api-walk.ts'
 import { ADMIN, api, login, startSystem, type System } from './runtime/testing/system.ts'
 
-const APIS: Record<WorkerName, WorkerApi> = { auth: AUTH_API, tasks: TASKS_API, billing: BILLING_API, close: CLOSE_API, analytics: ANALYTICS_API }
+const APIS: Record<WorkerName, WorkerApi> = { auth: AUTH_API, tasks: TASKS_API, billing: BILLING_API, close: CLOSE_API, analytics: ANALYTICS_API, audit: AUDIT_API }
 
 /** What the walk cannot provoke on a healthy system, and why. */
 const EXCUSED = new Map([['auth get /readyz 503', 'auth has no consumer to fall behind; only losing NATS or its database makes it not ready']])
@@ -103,6 +104,9 @@ async function successes(): Promise<Array<[Call, number]>> {
     [{ worker: 'analytics', method: 'GET', route: '/api/analytics/days', token: admin.token }, 200],
     [{ worker: 'analytics', method: 'GET', route: '/api/analytics/most-expensive', path: '/api/analytics/most-expensive?period=month', token: admin.token }, 200],
     [{ worker: 'analytics', method: 'GET', route: '/', token: admin.token }, 200],
+
+    [{ worker: 'audit', method: 'GET', route: '/api/differences', token: accountant.token }, 200],
+    [{ worker: 'audit', method: 'GET', route: '/', token: admin.token }, 200],
 
     [{ worker: 'close', method: 'GET', route: '/api/closes', token: admin.token }, 200],
     [{ worker: 'close', method: 'GET', route: '/', token: admin.token }, 200],

@@ -11,6 +11,7 @@ import { httpReads } from './http-reads.ts'
 import { Memory } from './memory.ts'
 import { pipeline } from './pipeline.ts'
 import { reassign } from './reassign.ts'
+import { reconcile } from './reconcile.ts'
 import { replay } from './replay.ts'
 import { judge, progress, type Row, table, writeResults } from './report.ts'
 import { sizesFrom } from './scale.ts'
@@ -64,6 +65,7 @@ try {
     rows.push(...(await replay(world, 'analytics', consume, memory)))
     memory.after('replay analytics')
   }
+  if (sizes.only.has('reconcile')) rows.push(...(await reconcile(world, consume)))
   rows.push(...memory.rows(RSS_LIMIT_MB))
 } catch (error) {
   failure = error as Error

@@ -39,7 +39,7 @@ const PAGE = 303
 export function doors(t: Targets): Door[] {
   const staff = ['admin', 'accountant'] as const
   const newAccount = (n: number) => ({ name: `Matrix ${n}`, email: `matrix-${n}@ates.test`, role: 'manager', beak: 'matrix-beak-123' })
-  const ops = (['auth', 'tasks', 'billing', 'analytics', 'close'] as const).flatMap((worker) => [
+  const ops = (['auth', 'tasks', 'billing', 'analytics', 'close', 'audit'] as const).flatMap((worker) => [
     ...['/healthz', '/readyz', '/metrics', '/openapi.json', '/api-docs'].map((route): Door => ({ worker, method: 'GET', route, allow: 'anyone', ok: 200 })),
     { worker, method: 'GET', route: '/api-docs/:file', allow: 'anyone', ok: 200, knock: () => ({ path: '/api-docs/start.js' }) } satisfies Door,
   ])
@@ -84,6 +84,9 @@ export function doors(t: Targets): Door[] {
     { worker: 'close', method: 'POST', route: '/api/closes', allow: ['admin'], ok: 202, strangers: API, knock: () => ({ path: '/api/closes', json: {} }) },
     { worker: 'close', method: 'POST', route: '/closes', allow: ['admin'], ok: 303, strangers: PAGE, knock: () => ({ path: '/closes', form: {} }) },
     { worker: 'close', method: 'GET', route: '/', allow: ['admin'], ok: 200, strangers: PAGE },
+
+    { worker: 'audit', method: 'GET', route: '/api/differences', allow: staff, ok: 200, strangers: API },
+    { worker: 'audit', method: 'GET', route: '/', allow: staff, ok: 200, strangers: PAGE },
     ...ops,
   ]
 }

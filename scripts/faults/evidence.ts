@@ -1,21 +1,27 @@
-// What the invariant checker looks at, read from a running system: the TASKS and BILLING
-// streams from their start (as the operator), and billing's and analytics' APIs as an admin.
+// What the invariant checker looks at, read from a running system: the TASKS, BILLING and
+// ANALYTICS streams from their start (as the operator), billing's and analytics' APIs as an
+// admin, and the audit worker's differences once it has judged everything.
 import { jetstream } from '@nats-io/jetstream'
 import { connectNats, manager, type StreamName } from '../../workers/runtime/nats.ts'
 import { readToEnd } from '../../workers/runtime/replay.ts'
+import { waitFor } from '../../workers/runtime/testing/helpers.ts'
+import type { NatsFixture } from '../../workers/runtime/testing/nats-server.ts'
 import { allPages, api, type System } from '../../workers/runtime/testing/system.ts'
 import type { Envelope } from '../../contracts/envelope.ts'
-import { checkInvariants, type Evidence, type Recorded, type Report } from './invariants.ts'
+import { checkInvariants, type Evidence, type Report } from './invariants.ts'
 
-export type StreamRead = { events: Recorded[]; stored: number }
+export type StreamRead = { events: Envelope[]; stored: number }
+
+/** Who reads the streams: the operator's credentials, on a server with users. */
+export type Operator = { user: string; pass: string }
 
 /** Every decodable event of a stream in order; `stored` counts every message, bad ones too. */
-export async function readEvents(natsUrl: string, stream: StreamName): Promise<StreamRead> {
-  const nc = await connectNats({ servers: [natsUrl], name: `faults-read-${stream}` })
+export async function readEvents(servers: string[], stream: StreamName, operator?: Operator): Promise<StreamRead> {
+  const nc = await connectNats({ servers, name: `faults-read-${stream}`, ...operator })
   try {
-    const events: Recorded[] = []
+    const events: Envelope[] = []
     const stored = await readToEnd(jetstream(nc), await manager(nc), stream, (batch: Envelope[]) => {
-      for (const e of batch) events.push({ event_id: e.event_id, name: e.event_name, data: e.data } as Recorded)
+      events.push(...batch)
     })
     return { events, stored }
   } finally {
@@ -31,18 +37,34 @@ async function get<T>(url: string, token: string): Promise<T> {
 
 type AccountPage = Evidence['accountDays'][number]
 
+type AuditAnswer = NonNullable<Evidence['audit']> & { caught_up_at: string | null }
+
+/**
+ * The audit worker's differences once it has judged everything: it was caught up after
+ * `quietSince`, the moment the system was seen quiet.
+ */
+async function auditAnswer(system: System<NatsFixture | undefined>, adminToken: string, quietSince: Date): Promise<Evidence['audit']> {
+  const answer = await waitFor(async () => {
+    const found = await get<AuditAnswer>(`${system.urls.audit}/api/differences`, adminToken)
+    return found.caught_up_at !== null && Date.parse(found.caught_up_at) >= quietSince.getTime() ? found : undefined
+  }, 'the audit worker to judge everything', 30_000)
+  return { total: answer.total, pending: answer.pending, differences: answer.differences }
+}
+
 /** Reads everything once the system has settled (every consumer caught up). */
-export async function gatherEvidence(system: System, adminToken: string, acknowledged?: Evidence['acknowledged']): Promise<Evidence> {
-  const [tasks, billing] = await Promise.all([readEvents(system.nats.url, 'TASKS'), readEvents(system.nats.url, 'BILLING')])
+export async function gatherEvidence(system: System<NatsFixture | undefined>, adminToken: string, acknowledged?: Evidence['acknowledged'], quietSince?: Date, operator?: Operator): Promise<Evidence> {
+  const read = (stream: StreamName) => readEvents(system.natsServers, stream, operator)
+  const [tasks, billing, analytics] = await Promise.all([read('TASKS'), read('BILLING'), read('ANALYTICS')])
   const { billing: billingUrl, analytics: analyticsUrl } = system.urls
   const listed = await allPages<{ account_id: string; balance: number }>(`${billingUrl}/api/accounts`, adminToken, 'accounts')
   const open = listed.first.business_day as string
   const pairs = new Set<string>()
   let first = open
   for (const e of billing.events) {
-    if (e.name !== 'billing.transaction_applied') continue
-    pairs.add(`${e.data.account_id}/${e.data.business_day}`)
-    if (e.data.business_day < first) first = e.data.business_day
+    if (e.event_name !== 'billing.transaction_applied') continue
+    const { account_id, business_day } = (e as Envelope<'billing.transaction_applied'>).data
+    pairs.add(`${account_id}/${business_day}`)
+    if (business_day < first) first = business_day
   }
   const accountDays: AccountPage[] = []
   for (const pair of pairs) {
@@ -57,6 +79,7 @@ export async function gatherEvidence(system: System, adminToken: string, acknowl
   return {
     tasks: tasks.events,
     billing: billing.events,
+    analytics: analytics.events,
     balances: listed.items,
     accountDays,
     billingEarnings: earnings.days,
@@ -64,14 +87,18 @@ export async function gatherEvidence(system: System, adminToken: string, acknowl
     analyticsDays: days.days,
     analyticsToday: today,
     ...(acknowledged ? { acknowledged } : {}),
+    ...(quietSince ? { audit: await auditAnswer(system, adminToken, quietSince) } : {}),
   }
 }
 
-/** Waits until every consumer caught up, then checks the whole system. */
-export async function checkSystem(system: System, adminToken: string, acknowledged?: Evidence['acknowledged']): Promise<Report> {
+/**
+ * Waits until every consumer caught up, then checks the whole system, the audit worker's answer
+ * included; `operator` reads the streams of a server with users.
+ */
+export async function checkSystem(system: System<NatsFixture | undefined>, adminToken: string, acknowledged?: Evidence['acknowledged'], operator?: Operator): Promise<Report> {
   // Messages a killed worker had received but not acked come back after the ack wait (30 s).
   await system.settled(180_000)
-  return checkInvariants(await gatherEvidence(system, adminToken, acknowledged))
+  return checkInvariants(await gatherEvidence(system, adminToken, acknowledged, new Date(), operator))
 }
 
 /** One line for the test's diagnostics; the differences themselves when there are any. */

@@ -132,6 +132,7 @@ describe('security', () => {
       [`${system.urls.billing}/api/accounts/me`, cast.popug.token],
       [`${system.urls.analytics}/api/analytics/today`, cast.admin.token],
       [`${system.urls.close}/api/closes`, cast.admin.token],
+      [`${system.urls.audit}/api/differences`, cast.admin.token],
     ]
     for (const [url, token] of posts) {
       const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }
@@ -187,6 +188,7 @@ describe('security', () => {
       [`${system.urls.tasks}/api/tasks/${encodeURIComponent("' OR '1'='1")}`, 404],
       [`${system.urls.billing}/api/accounts/${encodeURIComponent("' OR '1'='1")}`, 422],
       [`${system.urls.analytics}/api/analytics/days?from=${encodeURIComponent("2026-01-01' --")}`, 422],
+      [`${system.urls.audit}/api/differences?kind=${encodeURIComponent("fee_missing' OR '1'='1")}`, 422],
     ] as const) {
       assert.equal((await api(url, cast.admin.token)).status, status, url)
     }
@@ -195,6 +197,6 @@ describe('security', () => {
     assert.equal(tasks.status, 200)
     assert.ok(tasks.body.tasks.length > 1, 'the tasks table is still there')
     assert.ok(accounts.body.accounts.some((a) => a.name === name), "billing's accounts table is still there, with the name verbatim")
-    tally.security(14)
+    tally.security(15)
   })
 })

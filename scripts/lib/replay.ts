@@ -6,13 +6,14 @@ import type { WorkerName } from '../../workers/runtime/config.ts'
 export const NOT_REBUILDABLE: Record<WorkerName, string | undefined> = {
   analytics: undefined,
   billing: undefined,
+  audit: undefined,
   auth: "auth's database is the only source of accounts, beaks and signing keys: no stream holds them",
   tasks: "tasks' database is the source of tasks: the TASKS stream is what it said, not what it was told",
   close: 'close would e-mail every past payout again',
 }
 
-/** Bookkeeping of the runtime rather than what the worker knows. */
-const BOOKKEEPING = new Set(['inbox', 'outbox', '_migrations', '_health'])
+/** Bookkeeping of the runtime rather than what the worker knows (the audit's dirty: what is left to judge). */
+const BOOKKEEPING = new Set(['inbox', 'outbox', '_migrations', '_health', '_positions', '_runtime', 'dirty'])
 
 export type TableComparison = { table: string; before: number; after: number; same: boolean }
 

@@ -16,7 +16,7 @@ export const root = new URL('../../', import.meta.url).pathname
 /** A worker's source, relative to the root; it runs compiled (builtEntrypoint, deploy/Dockerfile's CMD). */
 export const entrypoint = (name: WorkerName) => `workers/${name}/main.ts`
 const RESTART = { firstMs: 1000, maxMs: 30_000 }
-const PREFIX_COLORS: Record<string, string> = { auth: '32', tasks: '34', billing: '33', close: '31', analytics: '36' }
+const PREFIX_COLORS: Record<string, string> = { auth: '32', tasks: '34', billing: '33', close: '31', analytics: '36', audit: '35' }
 
 export class Stack {
   readonly colors = process.stdout.isTTY === true

@@ -94,6 +94,10 @@ describe('analytics with billing', () => {
     assert.equal(now.management_earnings, billingDays[1]!.management_earnings)
     assert.equal(typeof analyticsDays[0]!.accounts_negative, 'number', 'known at close')
     assert.equal(analyticsDays[1]!.accounts_negative, null, 'not closed yet')
+    // What analytics shows for the closed day, it publishes too: the audit reads it from the stream.
+    const published = () => streams.events('ANALYTICS', 'analytics.day_figures.>')
+    await waitFor(async () => (await published()).length > 0, 'the figures of the closed day on ANALYTICS', 10_000)
+    assert.deepEqual((await published()).map((e) => e.data), [{ business_day: '2026-11-23', management_earnings: billingDays[0]!.management_earnings, accounts_negative: analyticsDays[0]!.accounts_negative }])
   })
 
   test('most expensive task per period, with its title and jira id from v1 and v2 events; null when none', async () => {

@@ -1,6 +1,6 @@
 // analytics' rules, pure: the days of a period, the open business day as the events tell it,
-// and what each billing event changes in the read models.
-import { amountsOf, type DayAmounts } from '../../contracts/money.ts'
+// what each billing event changes in the read models, and the figures analytics publishes.
+import { amountsOf, type DayAmounts, managementEarnings } from '../../contracts/money.ts'
 import type { EventData } from '../../contracts/registry.ts'
 import { nextDay } from '../runtime/days.ts'
 
@@ -53,4 +53,24 @@ export type EntryEffect = {
 export function entryEffect(entry: EventData<'billing.transaction_applied'>): EntryEffect {
   const completion = entry.kind === 'completion_reward' && entry.task_id !== null ? { task_id: entry.task_id, reward: entry.credit, applied_at: entry.applied_at } : undefined
   return { account_id: entry.account_id, balance: entry.credit - entry.debit, business_day: entry.business_day, amounts: amountsOf(entry), completion }
+}
+
+export type DayFigures = EventData<'analytics.day_figures'>
+
+/**
+ * What analytics publishes for a closed day (analytics.day_figures): the management earnings it
+ * summed from the day's entries itself, and the employees below zero at the close as its
+ * dashboard shows them (the close's count).
+ */
+export function dayFigures(day: string, amounts: DayAmounts, negativeAtClose: number): DayFigures {
+  return { business_day: day, management_earnings: managementEarnings(amounts), accounts_negative: negativeAtClose }
+}
+
+/**
+ * Whether an entry moves its day's management earnings (a fee or a reward, not a payout). One
+ * of a day already closed reached analytics after the close (redelivered after a crash), and
+ * the day's figures are published again.
+ */
+export function movesEarnings(effect: EntryEffect): boolean {
+  return effect.amounts.fees !== 0 || effect.amounts.rewards !== 0
 }

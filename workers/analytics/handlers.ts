@@ -1,9 +1,12 @@
 // Events → analytics' read models (SPEC A1–A3): task titles from tasks.*, prices, ledger
-// entries and closed days from billing.*.
+// entries and closed days from billing.*. At each close, and for each entry of a closed day
+// that arrives after it, analytics publishes its figures of the day (analytics.day_figures),
+// so that anyone reading the streams (the audit) can hold them against the ledger.
+import { derivedIds } from '../../contracts/derived-ids.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import type { Ctx } from '../runtime/worker.ts'
-import { entryEffect } from './domain.ts'
-import { addEntry, type DB, saveClosedDay, saveOpenedDay, savePrice, saveTitle } from './store.ts'
+import { dayFigures, entryEffect, movesEarnings } from './domain.ts'
+import { addEntry, amountsOn, type DB, negativeAtClose, saveClosedDay, saveOpenedDay, savePrice, saveTitle } from './store.ts'
 
 export function taskHandlers(ctx: Ctx<DB>): Handlers {
   return {
@@ -11,11 +14,24 @@ export function taskHandlers(ctx: Ctx<DB>): Handlers {
   }
 }
 
+/** Publishes the figures of a closed day as they stand now; the id follows from the event that changed them. */
+function publishFigures(ctx: Ctx<DB>, causeEventId: string, day: string, negative: number): void {
+  ctx.outbox.emit('analytics.day_figures', dayFigures(day, amountsOn(ctx.store, day), negative), { eventId: derivedIds.dayFigures(causeEventId) })
+}
+
 export function billingHandlers(ctx: Ctx<DB>): Handlers {
   return {
     'billing.task_priced': (e) => savePrice(ctx.store, e.data),
-    'billing.transaction_applied': (e) => addEntry(ctx.store, e.data.transaction_id, entryEffect(e.data)),
-    'billing.day_closed': (e) => saveClosedDay(ctx.store, e.data),
+    'billing.transaction_applied': (e) => {
+      const effect = entryEffect(e.data)
+      if (!addEntry(ctx.store, e.data.transaction_id, effect) || !movesEarnings(effect)) return
+      const negative = negativeAtClose(ctx.store, effect.business_day)
+      if (negative !== undefined) publishFigures(ctx, e.event_id, effect.business_day, negative)
+    },
+    'billing.day_closed': (e) => {
+      saveClosedDay(ctx.store, e.data)
+      publishFigures(ctx, e.event_id, e.data.business_day, e.data.accounts_negative)
+    },
     'billing.day_opened': (e) => saveOpenedDay(ctx.store, e.data.business_day),
   }
 }

@@ -60,8 +60,8 @@ export function savePrice(store: Store<DB>, price: { task_id: string; completion
 }
 
 /** Adds what a ledger entry changed: its account's balance, its day's amounts, a completion; once per entry. */
-export function addEntry(store: Store<DB>, transactionId: string, effect: EntryEffect): void {
-  if (store.prepare('INSERT INTO entries (transaction_id) VALUES (?) ON CONFLICT DO NOTHING').run(transactionId).changes === 0) return
+export function addEntry(store: Store<DB>, transactionId: string, effect: EntryEffect): boolean {
+  if (store.prepare('INSERT INTO entries (transaction_id) VALUES (?) ON CONFLICT DO NOTHING').run(transactionId).changes === 0) return false
   store
     .prepare('INSERT INTO balances (account_id, balance) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET balance = balance + excluded.balance')
     .run(effect.account_id, effect.balance)
@@ -78,6 +78,7 @@ export function addEntry(store: Store<DB>, transactionId: string, effect: EntryE
       .prepare('INSERT INTO completions (task_id, business_day, reward, applied_at) VALUES (?, ?, ?, ?)')
       .run(effect.completion.task_id, effect.business_day, effect.completion.reward, effect.completion.applied_at)
   }
+  return true
 }
 
 export function saveClosedDay(store: Store<DB>, day: DB['closed_days']): void {

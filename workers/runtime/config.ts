@@ -1,9 +1,9 @@
 // Configuration is environment variables with working defaults (README lists them all).
 import { resolve } from 'node:path'
 
-export type WorkerName = 'auth' | 'tasks' | 'billing' | 'close' | 'analytics'
+export type WorkerName = 'auth' | 'tasks' | 'billing' | 'close' | 'analytics' | 'audit'
 
-export const WORKERS: readonly WorkerName[] = ['auth', 'tasks', 'billing', 'close', 'analytics']
+export const WORKERS: readonly WorkerName[] = ['auth', 'tasks', 'billing', 'close', 'analytics', 'audit']
 
 const DEFAULT_PORTS: Record<WorkerName, number> = {
   auth: 3000,
@@ -11,6 +11,7 @@ const DEFAULT_PORTS: Record<WorkerName, number> = {
   billing: 3002,
   analytics: 3003,
   close: 3004,
+  audit: 3005,
 }
 
 export type Config = {
@@ -32,6 +33,8 @@ export type Config = {
   adminEmail: string
   adminBeak: string
   smtpUrl: string | undefined
+  /** How old a finding of the audit must be, with the audit caught up, to count as a difference. */
+  auditSettleSeconds: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   /** How long a worker remembers the events it handled (its inbox). */
   inboxKeepSeconds: number
@@ -138,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail: env.ATES_ADMIN_EMAIL || 'admin@ates.local',
     adminBeak: env.ATES_ADMIN_BEAK || 'admin-beak',
     smtpUrl: env.ATES_SMTP_URL || undefined,
+    auditSettleSeconds: integer(env, 'ATES_AUDIT_SETTLE_SECONDS', 60),
     logLevel: logLevel as Config['logLevel'],
     inboxKeepSeconds: parseDuration('ATES_INBOX_KEEP', env.ATES_INBOX_KEEP || '7d'),
     jetstreamMaxBytes: parseBytes('ATES_JETSTREAM_MAX_BYTES', env.ATES_JETSTREAM_MAX_BYTES || '10G'),

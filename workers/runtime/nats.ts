@@ -15,25 +15,27 @@ import { type KV, type KvOptions, Kvm } from '@nats-io/kv'
 import type { WorkerName } from './config.ts'
 import type { Logger } from './log.ts'
 
-export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'AUTH' | 'CLOSE' | 'DLQ'
+export type StreamName = 'ACCOUNTS' | 'TASKS' | 'BILLING' | 'ANALYTICS' | 'AUTH' | 'CLOSE' | 'DLQ'
 
 /** Every stream of the system, in one place. */
 export const STREAMS: Record<StreamName, { subjects: string[]; description: string }> = {
   ACCOUNTS: { subjects: ['accounts.>'], description: 'accounts.* events from auth' },
   TASKS: { subjects: ['tasks.>'], description: 'tasks.* events from tasks' },
   BILLING: { subjects: ['billing.>'], description: 'billing.* events and commands' },
+  ANALYTICS: { subjects: ['analytics.>'], description: "analytics.* events: analytics' published figures" },
   AUTH: { subjects: ['auth.>'], description: "auth's own state (accounts with beak hashes, signing keys), for an auth instance taking over; only auth may read it" },
   CLOSE: { subjects: ['close.>'], description: "close's own record of the payout mails it sent, for a close instance taking over" },
   DLQ: { subjects: ['dlq.>'], description: 'dead letters: dlq.<worker>, with the reason in headers' },
 }
 
-/** The stream each worker publishes its events to (analytics publishes none). */
+/** The stream each worker publishes its events to (the audit publishes none). */
 export const OWN_STREAM: Record<WorkerName, StreamName | undefined> = {
   auth: 'AUTH',
   tasks: 'TASKS',
   billing: 'BILLING',
   close: 'CLOSE',
-  analytics: undefined,
+  analytics: 'ANALYTICS',
+  audit: undefined,
 }
 
 /** The stream a subject is stored in. */

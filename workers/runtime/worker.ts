@@ -48,6 +48,11 @@ export type Ctx<DB> = Clock & {
   readBack: (handle: (events: Envelope[]) => void) => Promise<number>
   /** The last event of this name (latest version) its stream holds, if any. */
   lastEvent: <N extends EventName>(name: N) => Promise<Envelope<N> | undefined>
+  /**
+   * What each of the worker's durable consumers has not handled yet, by consumer; rejects
+   * while JetStream cannot tell (a worker that must know it has seen everything: the audit).
+   */
+  consumerLags: () => Promise<Record<string, number>>
 }
 
 export type Stoppable = { stop(): Promise<void> | void }
@@ -145,7 +150,8 @@ export async function runWorker<DB>(
       throw error
     }
   }
-  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack, lastEvent }
+  const consumerLags = async () => Object.fromEntries(await Promise.all(duty.consumers.map(async (c) => [c.name, await c.lag()] as const)))
+  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack, lastEvent, consumerLags }
 
   const lease = buckets
     ? new Lease({ kv: buckets.leases, worker: name, instance: config.instance ?? hostname(), url: config.publicUrls[name], ttlMs: config.leaseTtlSeconds * 1000, log, now: definition.clock.now })
@@ -156,9 +162,9 @@ export async function runWorker<DB>(
 
   const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
   const lags = async () => {
-    const entries = await Promise.all(duty.consumers.map(async (c) => [c.name, await c.lag()] as const))
-    for (const [consumer, lag] of entries) lagGauge.set({ consumer }, lag)
-    return Object.fromEntries(entries)
+    const found = await consumerLags()
+    for (const [consumer, lag] of Object.entries(found)) lagGauge.set({ consumer }, lag)
+    return found
   }
   const resident = metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size')
   const memory = metrics.gauge('ates_process_memory_bytes', 'Memory of the process besides its RSS: heap_used and heap_total (JavaScript heap), external (buffers and native objects)')

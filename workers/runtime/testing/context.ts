@@ -17,6 +17,8 @@ export type TestContextOptions = {
   env?: Env
   /** What the worker's own stream holds, for readBack (empty by default). */
   ownStream?: Envelope[]
+  /** What consumerLags answers (by default: no consumers, so nothing pending). */
+  consumerLags?: () => Promise<Record<string, number>>
 }
 
 export function testContext<DB>(name: Producer, migrations: ReadonlyArray<Migration<DB>>, options: TestContextOptions = {}): Ctx<DB> {
@@ -38,6 +40,7 @@ export function testContext<DB>(name: Producer, migrations: ReadonlyArray<Migrat
       if (events.length > 0) handle(events)
       return events.length
     },
+    consumerLags: options.consumerLags ?? (async () => ({})),
   }
 }
 

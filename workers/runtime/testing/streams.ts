@@ -33,6 +33,7 @@ export function producerOf(name: EventName): Producer {
   if (name.startsWith('accounts.') || name.startsWith('auth.')) return 'auth'
   if (name.startsWith('tasks.')) return 'tasks'
   if (name.startsWith('close.')) return 'close'
+  if (name.startsWith('analytics.')) return 'analytics'
   return name === 'billing.day_close_requested' ? 'close' : 'billing'
 }
 
@@ -54,7 +55,7 @@ export async function connectTestStreams(url: string): Promise<TestStreams> {
     read,
     events: async (stream, filter) => (await read(stream, filter)).map((m) => JSON.parse(m.data) as Envelope),
     async deleteDurables(worker) {
-      for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING', 'AUTH', 'CLOSE'] as const) {
+      for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING', 'ANALYTICS', 'AUTH', 'CLOSE'] as const) {
         for await (const consumer of jsm.consumers.list(stream)) {
           if (consumer.name.startsWith(`${worker}-`)) await jsm.consumers.delete(stream, consumer.name)
         }

@@ -11,8 +11,8 @@ const urls = loadConfig({}).publicUrls
 
 test('navigation offers only the dashboards a role may open', () => {
   assert.deepEqual(dashboardsFor('popug'), ['tasks', 'billing'])
-  assert.deepEqual(dashboardsFor('accountant'), ['tasks', 'billing'])
-  assert.deepEqual(dashboardsFor('admin'), ['tasks', 'billing', 'analytics', 'close', 'auth'])
+  assert.deepEqual(dashboardsFor('accountant'), ['tasks', 'billing', 'audit'])
+  assert.deepEqual(dashboardsFor('admin'), ['tasks', 'billing', 'analytics', 'close', 'audit', 'auth'])
 })
 
 test('the layout escapes what people typed', async () => {

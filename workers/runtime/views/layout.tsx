@@ -4,13 +4,14 @@ import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { Caller, Role } from '../auth.ts'
 
-export type Dashboard = 'tasks' | 'billing' | 'analytics' | 'close' | 'auth'
+export type Dashboard = 'tasks' | 'billing' | 'analytics' | 'close' | 'audit' | 'auth'
 
 const DASHBOARDS: Array<{ id: Dashboard; label: string; roles: Role[] }> = [
   { id: 'tasks', label: 'Tasks', roles: ['admin', 'manager', 'accountant', 'popug'] },
   { id: 'billing', label: 'Accounting', roles: ['admin', 'manager', 'accountant', 'popug'] },
   { id: 'analytics', label: 'Analytics', roles: ['admin'] },
   { id: 'close', label: 'Day close', roles: ['admin'] },
+  { id: 'audit', label: 'Audit', roles: ['admin', 'accountant'] },
   { id: 'auth', label: 'Accounts', roles: ['admin'] },
 ]
 
