@@ -114,7 +114,7 @@ describe('deploy/ follows the make targets', () => {
         cwd: root,
         env: { ...process.env, ...env, ATES_NATS_URL: nats.url, ATES_NATS_PASS: passwords.ops, ATES_STREAM_REPLICAS: '' },
       })
-      assert.match(stdout, /^streams ACCOUNTS, TASKS, BILLING, ANALYTICS, DLQ with 1 replica/)
+      assert.match(stdout, /^streams ACCOUNTS, TASKS, BILLING, ANALYTICS, AUTH, CLOSE, DLQ and the lease buckets with 1 replica/)
       const nc = await connectNats({ servers: [nats.url], name: 'test', user: 'tasks', pass: passwords.tasks })
       const jsm = await manager(nc)
       for (const stream of Object.keys(STREAMS)) assert.equal((await jsm.streams.info(stream)).config.num_replicas, 1)

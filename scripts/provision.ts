@@ -1,4 +1,4 @@
-// Creates the streams (or brings them to ATES_STREAM_REPLICAS) as the operator user, as
+// Creates the streams and the lease buckets (or brings them to ATES_STREAM_REPLICAS) as the operator user, as
 // `make up` and `make cluster` do before the workers start, whose users may only look at
 // streams. The compose file's `provision` service runs it; it waits for NATS and for
 // JetStream to elect a leader.
@@ -10,7 +10,7 @@ import { provisionWhenReady } from './lib/stack.ts'
 const config = loadConfig()
 try {
   await provisionWhenReady(config.natsServers, operatorCredentials(config), config.streamReplicas, 120_000)
-  console.log(`streams ${Object.keys(STREAMS).join(', ')} with ${config.streamReplicas} replica(s) on ${config.natsServers.join(', ')}`)
+  console.log(`streams ${Object.keys(STREAMS).join(', ')} and the lease buckets with ${config.streamReplicas} replica(s) on ${config.natsServers.join(', ')}`)
 } catch (error) {
   console.error((error as Error).message)
   process.exit(1)

@@ -4,8 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
-import { connectNats, ensureStreams, manager } from '../../workers/runtime/nats.ts'
+import { type Config, loadConfig, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
+import { connectNats, ensureBuckets, ensureStreams, manager } from '../../workers/runtime/nats.ts'
 import { waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from './build.ts'
 import { backoff } from '../../workers/runtime/backoff.ts'
@@ -134,11 +134,12 @@ export function presentWorkers(): WorkerName[] {
   return WORKERS.filter((name) => existsSync(join(root, entrypoint(name))))
 }
 
-/** Streams are created (or brought to the configured replicas) by the operator user. */
+/** Streams and the lease buckets are created (or brought to the configured replicas) by the operator user. */
 export async function provisionStreams(servers: string[], ops: { user?: string; pass?: string }, replicas: number): Promise<void> {
   const nc = await connectNats({ servers, name: 'ates-provision', ...ops })
   try {
     await ensureStreams(await manager(nc), replicas)
+    await ensureBuckets(nc, replicas, loadConfig().leaseTtlSeconds * 1000)
   } finally {
     await nc.close()
   }

@@ -154,6 +154,39 @@ export type Readiness = {
   standby?: () => Promise<Holder | null | undefined>
 }
 
+export type Writes = {
+  /** Whether the broker can take events now. */
+  connected: () => boolean
+  /** Resolves once every event committed so far is stored in JetStream; rejects after `ms`. */
+  stored: (ms: number) => Promise<void>
+}
+
+/**
+ * A write answered as done is stored in JetStream (SPEC §5: losing a machine loses nothing
+ * acknowledged). With the broker out of reach a write is refused before anything changes
+ * (503); once committed, the answer waits until its events are stored, and says so if the
+ * broker does not confirm them in time (504: saved here, sent as soon as it is back).
+ */
+export function confirmedWrites(writes: Writes, waitMs = 10_000): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
+    if (!writes.connected()) {
+      c.header('retry-after', '5')
+      return c.json(errorBody('unavailable', 'the event broker cannot be reached: nothing was changed, try again shortly'), 503)
+    }
+    await next()
+    if (c.res.status >= 400) return
+    try {
+      await writes.stored(waitMs)
+    } catch {
+      c.res = c.json(
+        errorBody('unconfirmed', 'the change is saved but the event broker has not confirmed it yet; it is sent as soon as the broker answers. Look it up before trying again.'),
+        504,
+      )
+    }
+  }
+}
+
 /** The paths every instance answers, active or not. */
 export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 
@@ -164,6 +197,8 @@ export function standbyGate(standby: NonNullable<Readiness['standby']>): Middlew
     const holder = await standby()
     if (holder === undefined) return next()
     c.header('retry-after', '2')
+    // For a load balancer: this request was not processed, another instance may take it.
+    c.header('ates-standby', '1')
     const message = holder ? `this instance is a standby; the active one is ${holder.instance} at ${holder.url}` : 'this instance is a standby and no instance is active right now; one takes over within seconds'
     return c.json(errorBody('standby', message, holder ? { active: { instance: holder.instance, url: holder.url } } : undefined), 503)
   }

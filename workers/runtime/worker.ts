@@ -15,7 +15,7 @@ import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import type { ConsumerOptions, EventConsumer, Handlers } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
-import { jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, requestMetrics, standbyGate } from './http.ts'
+import { confirmedWrites, jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, requestMetrics, standbyGate, type Writes } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { Duty, RefusedToStart } from './duty.ts'
@@ -117,6 +117,14 @@ export async function runWorker<DB>(
   })
   const jsm = await manager(nc)
   const js = jetstream(nc)
+  // Between a disconnect and the reconnect the client only buffers: a write then is refused.
+  let reconnecting = false
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') reconnecting = true
+      else if (status.type === 'reconnect') reconnecting = false
+    }
+  })()
   const health = new Health(log, metrics)
   const leased = definition.leased !== false
   let buckets: Buckets | undefined
@@ -195,23 +203,24 @@ export async function runWorker<DB>(
     lags,
     health,
     standby: lease && (async () => (lease.held() ? undefined : ((await lease.holder()) ?? null))),
+  }, {
+    connected: () => !nc.isClosed() && !nc.isDraining() && nc.info !== undefined && !reconnecting,
+    stored: (ms) => duty.relay.flushed(ms),
   })
 
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.ports[name], hostname: '0.0.0.0' }, () => resolve(s as Server))
-  })
-  const port = (server.address() as AddressInfo).port
-  const url = `http://127.0.0.1:${port}`
-
+  let server: Server | undefined
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
       log.info('worker stopping')
       upkeep.stop()
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections?.()
-      })
+      if (server) {
+        const open = server
+        await new Promise<void>((resolve) => {
+          open.close(() => resolve())
+          open.closeAllConnections?.()
+        })
+      }
       const wasActive = active()
       await duty.deactivate()
       if (wasActive) await duty.relay.flushed(2000).catch(() => undefined)
@@ -244,6 +253,12 @@ export async function runWorker<DB>(
     await stop()
     throw error
   }
+  // Listening once active (or a standby): a worker that answers /healthz has its state.
+  server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.ports[name], hostname: '0.0.0.0' }, () => resolve(s as Server))
+  })
+  const port = (server.address() as AddressInfo).port
+  const url = `http://127.0.0.1:${port}`
   log.info(active() ? 'worker started' : 'worker started as a standby', { port, nats: config.natsServers, db: ctx.store.file })
   return {
     ctx,
@@ -266,7 +281,7 @@ export async function runWorker<DB>(
  * anything else, CORS, JSON-only writes to the API, the operational routes, the OpenAPI
  * document and its reference page, then the worker's own routes.
  */
-export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, readiness: Readiness): Hono {
+export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, readiness: Readiness, writes?: Writes): Hono {
   const app = new Hono()
   app.onError(onError(ctx.log, readiness.health))
   app.notFound(notFound)
@@ -277,6 +292,7 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
   app.use('/api/*', jsonOnly())
   app.route('/', opsRoutes(ctx.metrics, readiness))
   if (readiness.standby) app.use('*', standbyGate(readiness.standby))
+  if (writes) app.use('*', confirmedWrites(writes))
   app.route('/', referenceRoutes(definition.api ?? { worker: definition.name, title: `aTES ${definition.name}`, description: '', operations: OPS_OPERATIONS }, ctx.config.publicUrls[definition.name]))
   if (definition.routes) app.route('/', definition.routes(ctx))
   return app
