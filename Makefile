@@ -18,6 +18,7 @@ help:
 	@echo "make contracts   regenerate JSON Schema, AsyncAPI and OpenAPI files from contracts/"
 	@echo "make cluster     three JetStream nodes on loopback, streams with 3 replicas, every worker"
 	@echo "make cluster-kill NODE=2 / make cluster-start NODE=2   kill or restart one node"
+	@echo "make cluster-kill WORKER=billing   SIGKILL the active instance of a worker"
 	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each"
 	@echo "make dlq [WORKER=billing]          list dead letters with their reasons"
 	@echo "make dlq-redrive [WORKER=billing]  send dead letters back to their subjects"
@@ -65,7 +66,7 @@ cluster: install nats-server
 	@$(RUN) scripts/cluster.ts run
 
 cluster-kill: install
-	@$(RUN) scripts/cluster.ts kill $(NODE)
+	@WORKER='$(WORKER)' $(RUN) scripts/cluster.ts kill $(NODE)
 
 cluster-start: install
 	@$(RUN) scripts/cluster.ts start $(NODE)

@@ -4,7 +4,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { loadConfig } from '../workers/runtime/config.ts'
+import { Kvm } from '@nats-io/kv'
+import { loadConfig, WORKERS, type WorkerName } from '../workers/runtime/config.ts'
+import { BUCKETS, connectNats } from '../workers/runtime/nats.ts'
+import { startBalancer, type Balancer } from './lib/balancer.ts'
 import { STREAMS } from '../workers/runtime/nats.ts'
 import { clientUrls, clusterPorts, isNode, type Node, NODES, nodeArgs } from './lib/cluster.ts'
 import { loadOrCreatePasswords, serverEnv } from './lib/nats-users.ts'
@@ -16,6 +19,9 @@ const ports = clusterPorts(process.env)
 const base = join(config.dataDir, 'cluster')
 const pidFile = (name: string) => join(base, `${name}.pid`)
 const [command = 'run', nodeArg] = process.argv.slice(2)
+const INSTANCES = ['a', 'b'] as const
+const INSTANCE_OFFSET = { a: 100, b: 200 } as const
+const balancers: Balancer[] = []
 
 /** The pid a running cluster wrote, if that process still runs the expected program. */
 function livePid(name: string, program: string): number | undefined {
@@ -65,21 +71,51 @@ async function run(): Promise<void> {
     await provisionWhenReady(servers, { user: 'ops', pass: passwords.ops }, 3)
     stack.say(`streams ${Object.keys(STREAMS).join(', ')} with 3 replicas`)
     const workers = presentWorkers()
-    const dataDir = join(base, 'workers')
-    for (const name of workers) {
-      stack.startWorker(name, { ...workerEnvironment(name, servers, passwords, 3), ATES_DATA_DIR: dataDir })
+    // Two instances of every worker (own data dirs and ports: a on the worker's port + 100, b on
+    // + 200), and on each worker's own port a load balancer sending requests to the active one.
+    const publicUrls = Object.fromEntries(workers.map((w) => [`ATES_${w.toUpperCase()}_URL`, config.publicUrls[w]]))
+    for (const instance of INSTANCES) {
+      for (const name of workers) {
+        const port = config.ports[name] + INSTANCE_OFFSET[instance]
+        stack.startWorker(
+          name,
+          { ...workerEnvironment(name, servers, passwords, 3), ...publicUrls, ATES_DATA_DIR: join(base, `workers-${instance}`), ATES_INSTANCE: instance, [`ATES_${name.toUpperCase()}_PORT`]: String(port) },
+          // Started again only after the lease's TTL, as a machine coming back would be: the other
+          // instance takes over first.
+          { label: `${name}-${instance}`, onStart: (pid) => writeFileSync(pidFile(`${name}-${instance}`), String(pid)), firstRestartMs: (config.leaseTtlSeconds + 5) * 1000 },
+        )
+      }
     }
-    if (workers.includes('auth')) stack.say(await seedOnce(config, dataDir))
+    for (const name of workers) {
+      const targets = INSTANCES.map((i) => `http://127.0.0.1:${config.ports[name] + INSTANCE_OFFSET[i]}`)
+      balancers.push(await startBalancer({ port: config.ports[name], targets }))
+    }
+    if (workers.includes('auth')) stack.say(await seedOnce(config, join(base, 'workers-a')))
     printUrls(stack, config, workers)
+    stack.say(`each worker runs as instances a and b (ports +${INSTANCE_OFFSET.a} and +${INSTANCE_OFFSET.b}); the ports above are load balancers sending requests to the active one`)
     if (workers.includes('auth')) {
       stack.say('log in with:')
       for (const line of credentialsTable({ email: config.adminEmail, beak: config.adminBeak })) stack.say(line)
     }
     stack.say(`make tail and make dlq reach node 1; ATES_NATS_URL=${servers.join(',')} gives them all three`)
-    stack.say('make cluster-kill NODE=2 kills a node, make cluster-start NODE=2 restarts it; Ctrl-C stops everything')
+    stack.say('make cluster-kill NODE=2 kills a node, make cluster-start NODE=2 restarts it; make cluster-kill WORKER=billing kills its active instance; Ctrl-C stops everything')
   } catch (error) {
     stack.say(`\x1b[31m${(error as Error).message}\x1b[0m`)
     await stack.stop(1)
+  }
+}
+
+/** The instance of a worker that holds its lease now (analytics and audit have none: instance a). */
+async function activeInstance(worker: WorkerName): Promise<string> {
+  const passwords = loadOrCreatePasswords(config.dataDir)
+  const nc = await connectNats({ servers: clientUrls(ports), name: 'ates-cluster-kill', user: 'ops', pass: passwords.ops })
+  try {
+    const leases = await new Kvm(nc).open(BUCKETS.leases)
+    const entry = await leases.get(worker)
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return 'a'
+    return entry.json<{ instance: string }>().instance
+  } finally {
+    await nc.close()
   }
 }
 
@@ -90,7 +126,15 @@ function node(): Node {
 
 try {
   if (command === 'run') await run()
-  else if (command === 'kill') {
+  else if (command === 'kill' && process.env.WORKER) {
+    const worker = process.env.WORKER as WorkerName
+    if (!WORKERS.includes(worker)) throw new Error(`WORKER must be one of ${WORKERS.join(', ')}, got "${worker}"`)
+    const instance = await activeInstance(worker)
+    const pid = livePid(`${worker}-${instance}`, 'main.js')
+    if (pid === undefined) throw new Error(`${worker} ${instance} is not running (is \`make cluster\` running, with the same ATES_DATA_DIR?)`)
+    process.kill(pid, 'SIGKILL')
+    console.log(`${worker} ${instance} (the active instance) killed; the other takes over within the lease's TTL, and make cluster starts this one again as a standby`)
+  } else if (command === 'kill') {
     const n = node()
     const pid = livePid(`n${n}`, 'nats-server')
     if (pid === undefined) throw new Error(`node ${n} is not running (is \`make cluster\` running, with the same ATES_DATA_DIR?)`)

@@ -38,7 +38,7 @@ async function answers(worker: WorkerName, admin: string, paths: string[]): Prom
   )
 }
 
-test('analytics, billing and the audit rebuilt from the streams answer exactly as before', async () => {
+test('analytics, billing, the audit, tasks and auth rebuilt from the streams answer exactly as before', async () => {
   const { urls } = system
   await seedAccounts(urls.auth, ADMIN)
   await seedTasks(urls.auth, urls.tasks, 4)
@@ -58,7 +58,9 @@ test('analytics, billing and the audit rebuilt from the streams answer exactly a
 
   const day = closed.body.business_day
   const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
-  const paths: Record<'analytics' | 'billing' | 'audit', string[]> = {
+  const paths: Record<'analytics' | 'billing' | 'audit' | 'tasks' | 'auth', string[]> = {
+    tasks: ['/api/tasks?limit=200', '/api/tasks?status=open&limit=200'],
+    auth: ['/api/accounts?limit=200', '/.well-known/jwks.json'],
     analytics: [
       '/api/analytics/today',
       `/api/analytics/days?from=${day}&to=${next}`,
@@ -73,7 +75,7 @@ test('analytics, billing and the audit rebuilt from the streams answer exactly a
 
   // The audit judges what it read a moment after: it has caught up once everything is judged.
   await waitFor(async () => (await api<{ caught_up_at: string | null }>(`${urls.audit}/api/differences`, admin)).body.caught_up_at !== null, 'the audit to catch up')
-  for (const worker of ['analytics', 'billing', 'audit'] as const) {
+  for (const worker of ['analytics', 'billing', 'audit', 'tasks', 'auth'] as const) {
     const before = await answers(worker, admin, paths[worker])
     await system.stopWorker(worker)
     const { stdout } = await replay(worker)
@@ -81,7 +83,7 @@ test('analytics, billing and the audit rebuilt from the streams answer exactly a
     assert.match(stdout, /s: \d+ events handled, 0 to go/)
     assert.match(stdout, new RegExp(`${worker} rebuilt in`))
     const tables = [...stdout.matchAll(/^ {2}(\w+) +(\d+) rows {2}(.+)$/gm)]
-    assert.ok(tables.length >= 4, stdout)
+    assert.ok(tables.length >= 2, stdout)
     for (const [, table, rows, verdict] of tables) assert.equal(verdict, 'identical', `${worker}.${table} (${rows} rows)`)
     assert.ok(tables.some(([, , rows]) => Number(rows) > 0))
     assert.match(stdout, /every table identical to before/)
@@ -95,7 +97,7 @@ test('analytics, billing and the audit rebuilt from the streams answer exactly a
 
 test('a running worker, and a worker whose database is the source of truth, are refused', async () => {
   await assert.rejects(replay('analytics'), (error: Error & { stderr: string }) => /analytics is running at .*: stop it first/.test(error.stderr))
-  for (const worker of ['auth', 'tasks', 'close']) {
+  for (const worker of ['close']) {
     await assert.rejects(replay(worker), (error: Error & { stderr: string }) => new RegExp(`${worker} cannot be replayed: .+`).test(error.stderr))
   }
   await assert.rejects(replay('nobody'), (error: Error & { stderr: string }) => /WORKER must be one of/.test(error.stderr))

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { loadConfig, WORKERS, type WorkerName } from '../workers/runtime/config.ts'
-import { connectNats, manager, STREAMS, type StreamName } from '../workers/runtime/nats.ts'
+import { connectNats, manager, OWN_STREAM, STREAMS, type StreamName } from '../workers/runtime/nats.ts'
 import { operatorCredentials, passwordsFile } from './lib/nats-users.ts'
 import { prettyLine } from './lib/pretty-log.ts'
 import { compareDatabases, NOT_REBUILDABLE } from './lib/replay.ts'
@@ -44,6 +44,9 @@ for (const stream of Object.keys(STREAMS) as StreamName[]) {
     if (!read.includes(stream)) read.push(stream)
   }
 }
+// It reads its own stream back first (its decisions, or its state for auth).
+const own = OWN_STREAM[name]
+if (own && !read.includes(own)) read.unshift(own)
 for (const stream of read) stored += (await jsm.streams.info(stream)).state.messages
 await nc.close()
 

@@ -38,7 +38,7 @@ export class Stack {
 
   /** Writes each line rendered; a line rendered as undefined is left out. */
   private pipe(name: string, proc: ChildProcess, render: (line: string) => string | undefined): void {
-    const prefix = color(PREFIX_COLORS[name] ?? '35', `[${name}]`.padEnd(11), this.colors)
+    const prefix = color(PREFIX_COLORS[name.split('-')[0]!] ?? '35', `[${name}]`.padEnd(12), this.colors)
     for (const stream of [proc.stdout, proc.stderr]) {
       if (!stream) continue
       createInterface({ input: stream }).on('line', (line) => {
@@ -89,22 +89,24 @@ export class Stack {
    * Starts a worker, and starts it again whenever it exits on its own, after 1 s, then twice as
    * long each time it exits again soon (at most 30 s); a worker that ran a minute starts over at 1 s.
    */
-  startWorker(name: WorkerName, env: Record<string, string>, restarts = 0): void {
+  startWorker(name: WorkerName, env: Record<string, string>, options: { label?: string; onStart?: (pid: number) => void; firstRestartMs?: number } = {}, restarts = 0): void {
     const started = Date.now()
+    const label = options.label ?? name
     const proc = spawn(process.execPath, [...WORKER_NODE_ARGS, join(root, builtEntrypoint(name))], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...WORKER_ENV, ...env },
     })
-    this.children.push({ name, proc, nats: false })
-    this.pipe(name, proc, (line) => prettyLine(line, this.colors))
+    this.children.push({ name: label, proc, nats: false })
+    if (proc.pid !== undefined) options.onStart?.(proc.pid)
+    this.pipe(label, proc, (line) => prettyLine(line, this.colors))
     proc.once('exit', (code, signal) => {
       this.children.splice(this.children.findIndex((c) => c.proc === proc), 1)
       if (this.stopping) return
       const attempt = Date.now() - started > 60_000 ? 1 : restarts + 1
-      const delay = backoff(attempt, RESTART)
-      this.say(color('31', `${name} exited (${signal ?? code}); starting it again in ${delay / 1000} s — Ctrl-C stops all`, this.colors))
+      const delay = Math.max(backoff(attempt, RESTART), options.firstRestartMs ?? 0)
+      this.say(color('31', `${label} exited (${signal ?? code}); starting it again in ${delay / 1000} s — Ctrl-C stops all`, this.colors))
       setTimeout(() => {
-        if (!this.stopping) this.startWorker(name, env, attempt)
+        if (!this.stopping) this.startWorker(name, env, options, attempt)
       }, delay)
     })
   }

@@ -29,8 +29,9 @@ export type DutyParts<DB> = {
   options: RunOptions
   /** Whether this instance may act now (holds the lease); always for a worker without one. */
   active: () => boolean
-  /** The epochs bucket, for a worker with a lease. */
+  /** The epochs bucket, for a worker with a lease, and its key (the lease's). */
   epochs: KV | undefined
+  epochKey: string
 }
 
 /**
@@ -112,15 +113,15 @@ export class Duty<DB> {
   private async checkEpoch(): Promise<void> {
     const { ctx, epochs } = this.parts
     if (!epochs) return
-    const entry = await epochs.get(ctx.name)
+    const entry = await epochs.get(this.parts.epochKey)
     const last = entry && entry.operation === 'PUT' && entry.value.length > 0 ? entry.json<{ identity: string; epoch: number }>() : undefined
     const mine = runtimeValue(ctx.store as Store<unknown>, 'epoch')
     const continuous = last === undefined || (last.identity === this.identity && String(last.epoch) === mine)
     if (!continuous && ctx.outbox.pending() > 0) await this.rebuild(`another instance (${last?.identity}) acted since this database's last decisions, which never reached the streams`)
     const epoch = (last?.epoch ?? 0) + 1
     const value = JSON.stringify({ identity: this.identity, epoch })
-    if (entry) await epochs.update(ctx.name, value, entry.revision)
-    else await epochs.create(ctx.name, value)
+    if (entry) await epochs.update(this.parts.epochKey, value, entry.revision)
+    else await epochs.create(this.parts.epochKey, value)
     setRuntimeValue(ctx.store as Store<unknown>, 'epoch', String(epoch))
   }
 

@@ -74,8 +74,10 @@ export type WorkerDefinition<DB> = {
   /** Anything else to start once active (a schedule, a bootstrap); stopped first. */
   start?: (ctx: Ctx<DB>) => Promise<Stoppable | void> | Stoppable | void
   /**
-   * Whether one instance at a time may act, by the worker's lease (the default). analytics
-   * only reads: any number of its instances may be active together.
+   * Whether one instance at a time may act (the default), by the worker's lease. A worker that
+   * only reads (analytics, the audit) may run any number of active instances: each named
+   * instance holds a lease of its own (ATES_INSTANCE), so only a second process of the same
+   * name — its durables the same — waits as a standby instead of splitting them.
    */
   leased?: boolean
 }
@@ -126,11 +128,11 @@ export async function runWorker<DB>(
     }
   })()
   const health = new Health(log, metrics)
-  const leased = definition.leased !== false
+  const leaseKey = definition.leased === false ? `${name}.${config.instance ?? 'main'}` : name
   let buckets: Buckets | undefined
   try {
     await ensureStreams(jsm, config.streamReplicas)
-    if (leased) buckets = await ensureBuckets(nc, config.streamReplicas, config.leaseTtlSeconds * 1000)
+    buckets = await ensureBuckets(nc, config.streamReplicas, config.leaseTtlSeconds * 1000)
   } catch (error) {
     await nc.close().catch(() => undefined)
     store.close()
@@ -162,10 +164,10 @@ export async function runWorker<DB>(
   const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack, lastEvent, consumerLags }
 
   const lease = buckets
-    ? new Lease({ kv: buckets.leases, worker: name, instance: config.instance ?? hostname(), url: config.publicUrls[name], ttlMs: config.leaseTtlSeconds * 1000, log, now: definition.clock.now })
+    ? new Lease({ kv: buckets.leases, worker: leaseKey, instance: config.instance ?? hostname(), url: config.publicUrls[name], ttlMs: config.leaseTtlSeconds * 1000, log, now: definition.clock.now })
     : undefined
   const active = () => lease?.held() ?? true
-  const duty = new Duty({ definition, ctx, health, metrics, nc, js, jsm, options, active, epochs: buckets?.epochs })
+  const duty = new Duty({ definition, ctx, health, metrics, nc, js, jsm, options, active, epochs: buckets?.epochs, epochKey: leaseKey })
   const upkeep = startUpkeep({ store: () => ctx.store as Store<unknown>, jsm, config, health, metrics, log })
 
   const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
