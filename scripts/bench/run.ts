@@ -9,11 +9,12 @@ import { rawConsume, rawPublish, rawSqlite } from './baselines.ts'
 import { closeDay } from './close-day.ts'
 import { httpReads } from './http-reads.ts'
 import { Memory } from './memory.ts'
+import { metricsCost } from './metrics.ts'
 import { pipeline } from './pipeline.ts'
 import { reassign } from './reassign.ts'
 import { reconcile } from './reconcile.ts'
 import { replay } from './replay.ts'
-import { judge, progress, type Row, table, writeResults } from './report.ts'
+import { formatNumber, judge, progress, type Row, table, writeResults } from './report.ts'
 import { sizesFrom } from './scale.ts'
 import { startWorld } from './world.ts'
 
@@ -51,6 +52,12 @@ try {
   progress(`baselines: publish ${Math.round(publish)}/s, consume ${Math.round(consume)}/s, SQLite ${Math.round(sqlite)}/s`)
 
   memory.after('start and baselines')
+  if (sizes.only.has('metrics')) {
+    progress('metrics: recording and rendering with the registry the workers use, against the one it grew from')
+    const metricRows = await metricsCost()
+    rows.push(...metricRows)
+    progress(`metrics: ${formatNumber(metricRows[0]!.value)} µs per scrape interval, legacy ${formatNumber(metricRows[0]!.baseline!.value)} µs`)
+  }
   if (sizes.only.has('close')) rows.push(...(await closeDay(world, sizes.accounts, sizes.connections)))
   memory.after('close')
   if (sizes.only.has('pipeline')) rows.push(...(await pipeline(world, sizes.tasks, sizes.connections, publishConsume)))

@@ -11,7 +11,7 @@ import { backoff } from './backoff.ts'
 import { applyBatch, type Handlers, type Outcome } from './batch.ts'
 import { describeFault, type Health } from './health.ts'
 import type { Logger } from './log.ts'
-import type { Metrics } from './metrics.ts'
+import type { HistogramSeries, Metrics } from './metrics.ts'
 import { DLQ_HEADERS, dlqSubject, ensureDurable, type StreamName, streamOf } from './nats.ts'
 import { recordPosition, type Store } from './store.ts'
 
@@ -67,6 +67,12 @@ export type ConsumerOptions = Subscription & {
 /** A failed delivery is retried after 250 ms, then twice as long each time, at most 30 s. */
 export const defaultBackoff = (deliveryCount: number): number => backoff(deliveryCount, { firstMs: 250, maxMs: 30_000 })
 
+/** Seconds a consumer spends on one event: tens of microseconds when it is one of a batch. */
+export const HANDLING_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2] as const
+
+/** Seconds from an event's event_time until a consumer handled it: milliseconds live, days in a replay. */
+export const AGE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 86_400] as const
+
 /** A batch the database could not take is tried again after 250 ms, then twice as long each time, at most 30 s. */
 const STALLED = { firstMs: 250, maxMs: 30_000 }
 
@@ -82,6 +88,10 @@ export class EventConsumer {
   private readonly backoffMs: (deliveryCount: number) => number
   private readonly log: Logger
   private readonly counters
+  private readonly handling: HistogramSeries | undefined
+  private readonly age: HistogramSeries | undefined
+  /** Each event's handling time in the batch at hand (batch.ts fills it). */
+  private readonly timings: Float64Array
 
   constructor(private readonly options: ConsumerOptions) {
     this.maxDeliver = options.maxDeliver ?? 10
@@ -95,6 +105,13 @@ export class EventConsumer {
       batches: options.metrics?.counter('ates_consumer_batches_total', 'Batches committed'),
       stalls: options.metrics?.counter('ates_consumer_stalls_total', 'Batches the database could not take, each time (tried again until it can)'),
     }
+    // Bound once: a handled event costs two observations, no label text.
+    const labels = { worker: options.worker, consumer: options.durable }
+    this.handling = options.metrics
+      ?.histogram('ates_event_handling_duration_seconds', "Time a consumer spent on each event: its handler and inbox record, and its share of the batch's decoding, commit and acks", HANDLING_BUCKETS)
+      .series(labels)
+    this.age = options.metrics?.histogram('ates_event_age_seconds', "How old each event was when a consumer handled it (now − the event's event_time)", AGE_BUCKETS).series(labels)
+    this.timings = new Float64Array(this.batchSize)
   }
 
   async start(): Promise<void> {
@@ -200,12 +217,15 @@ export class EventConsumer {
     // An instance that lost the worker's lease applies and acks nothing more: the messages
     // come back after the ack wait, once it is active again.
     if (!this.mayAct()) return
+    const started = performance.now()
     const { store, stream } = this.options
+    const timings = this.handling ? this.timings : undefined
+    timings?.fill(0, 0, batch.length)
     const deliveries = batch.map((msg) => ({ decoded: decodeEvent(msg.subject, msg.data), deliveries: msg.info.deliveryCount }))
     let last = 0
     for (const msg of batch) if (msg.seq > last) last = msg.seq
     const outcomes = store.tx(() => {
-      const applied = applyBatch(store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, log: this.log })
+      const applied = applyBatch(store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, log: this.log, timings })
       recordPosition(store, stream, last)
       return applied
     })
@@ -233,7 +253,29 @@ export class EventConsumer {
           break
       }
     })
+    this.observe(deliveries, started)
     await Promise.all(deadLetters)
+  }
+
+  /**
+   * Each event's handling time (its own, plus an equal share of what the batch cost besides the
+   * handlers, so the histogram's sum is the consumer's whole time) and its age.
+   */
+  private observe(deliveries: ReadonlyArray<{ decoded: ReturnType<typeof decodeEvent> }>, started: number): void {
+    const handling = this.handling
+    const age = this.age
+    if (!handling || !age) return
+    const n = deliveries.length
+    const timings = this.timings
+    let own = 0
+    for (let i = 0; i < n; i++) own += timings[i]!
+    const share = Math.max(0, performance.now() - started - own) / n
+    const now = Date.now()
+    for (let i = 0; i < n; i++) {
+      handling.observe((timings[i]! + share) / 1000)
+      const decoded = deliveries[i]!.decoded
+      if (decoded.ok) age.observe(Math.max(0, now - Date.parse(decoded.event.event_time)) / 1000)
+    }
   }
 
   private async deadLetter(msg: JsMsg, reason: string, eventId: string | undefined): Promise<void> {

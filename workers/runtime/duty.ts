@@ -58,7 +58,7 @@ export class Duty<DB> {
 
   private newRelay(): OutboxRelay {
     const { ctx, nc, health, metrics, active } = this.parts
-    const relay = new OutboxRelay({ store: ctx.store as Store<unknown>, nc, log: ctx.log, metrics, health, active })
+    const relay = new OutboxRelay({ store: ctx.store as Store<unknown>, nc, log: ctx.log, metrics, worker: ctx.name, health, active })
     ctx.outbox.onEmit = () => relay.kick()
     return relay
   }

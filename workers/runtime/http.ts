@@ -11,7 +11,7 @@ import type { RangeRefusal } from './days.ts'
 import { describeFault, type Health, isInfrastructureError } from './health.ts'
 import type { Holder } from './lease.ts'
 import type { Logger } from './log.ts'
-import type { Metrics, Series } from './metrics.ts'
+import { HTTP_BUCKETS, type HistogramSeries, type Metrics, type Series } from './metrics.ts'
 import type { Refusal } from './refusal.ts'
 
 export class HttpError extends Error {
@@ -120,12 +120,13 @@ export async function jsonBody<S extends TSchema>(c: Context, schema: S): Promis
   return check(schema, value)
 }
 
-/** Counts requests by route pattern and status. */
-export function requestMetrics(metrics: Metrics): MiddlewareHandler {
+/** Counts requests and their durations by route pattern (never the raw path) and status. */
+export function requestMetrics(metrics: Metrics, worker: string): MiddlewareHandler {
   const requests = metrics.counter('ates_http_requests_total', 'HTTP requests by method, route and status')
   const seconds = metrics.counter('ates_http_request_seconds_total', 'Time spent answering HTTP requests')
+  const durations = metrics.histogram('ates_http_request_duration_seconds', 'How long answering an HTTP request took, by method, route pattern and status', HTTP_BUCKETS)
   // The series of a route are found by a plain string, not by building their label text again.
-  const series = new Map<string, { requests: Series; seconds: Series }>()
+  const series = new Map<string, { requests: Series; seconds: Series; duration: HistogramSeries }>()
   return async (c, next) => {
     const started = performance.now()
     await next()
@@ -134,11 +135,17 @@ export function requestMetrics(metrics: Metrics): MiddlewareHandler {
     const key = `${method} ${status} ${route}`
     let counted = series.get(key)
     if (!counted) {
-      counted = { requests: requests.series({ method, route, status: String(status) }), seconds: seconds.series({ route }) }
+      counted = {
+        requests: requests.series({ method, route, status: String(status) }),
+        seconds: seconds.series({ route }),
+        duration: durations.series({ worker, method, route, status: String(status) }),
+      }
       series.set(key, counted)
     }
+    const elapsed = (performance.now() - started) / 1000
     counted.requests.inc()
-    counted.seconds.inc((performance.now() - started) / 1000)
+    counted.seconds.inc(elapsed)
+    counted.duration.observe(elapsed)
   }
 }
 
@@ -204,27 +211,52 @@ export function standbyGate(standby: NonNullable<Readiness['standby']>): Middlew
   }
 }
 
+/** What /readyz answers: whether the worker is ready, and why not. */
+export async function readinessReport(readiness: Readiness, maxLag = Number.POSITIVE_INFINITY) {
+  const nats = readiness.nats()
+  const database = readiness.database()
+  // A consumer JetStream cannot report on (no leader yet, after a node died) is not caught up.
+  const lags = nats ? await readiness.lags().catch(() => undefined) : {}
+  const caughtUp = lags !== undefined && Object.values(lags).every((lag) => lag <= maxLag)
+  const faults = readiness.health?.faults ?? {}
+  const holder = await readiness.standby?.()
+  const ready = nats && database && caughtUp && Object.keys(faults).length === 0 && holder === undefined
+  const status = holder !== undefined ? 'standby' : ready ? 'ready' : 'not_ready'
+  return { ready, body: { status, nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [], ...(holder !== undefined ? { active: holder } : {}) } }
+}
+
+/** How long a scrape waits for the readiness it reports (JetStream answering for the lags). */
+const READY_SAMPLE_MS = 2000
+
+/**
+ * `ates_ready{worker}`, sampled at each scrape as /readyz answers without max_lag: 1 when
+ * ready, 0 when not (a standby included: it is not the one working). It also keeps
+ * `ates_consumer_lag` current for a Prometheus that never calls /readyz.
+ */
+export function readinessGauge(metrics: Metrics, worker: string, readiness: Readiness): void {
+  const gauge = metrics.gauge('ates_ready', 'Whether the worker is ready (1) as GET /readyz answers, or not (0: NATS, the database, a fault, JetStream not answering, a standby)')
+  metrics.collect(async () => {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_SAMPLE_MS)
+    })
+    const ready = await Promise.race([readinessReport(readiness).then((r) => r.ready, () => false), late])
+    clearTimeout(timer)
+    gauge.set({ worker }, ready ? 1 : 0)
+  })
+}
+
 /** /healthz (the process answers), /readyz (NATS, DB, consumer lag), /metrics. */
 export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
   const app = new Hono()
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', async (c) => {
     const maxLagParam = c.req.query('max_lag')
-    const maxLag = maxLagParam === undefined ? Number.POSITIVE_INFINITY : Number(maxLagParam)
-    const nats = readiness.nats()
-    const database = readiness.database()
-    // A consumer JetStream cannot report on (no leader yet, after a node died) is not caught up.
-    const lags = nats ? await readiness.lags().catch(() => undefined) : {}
-    const caughtUp = lags !== undefined && Object.values(lags).every((lag) => lag <= maxLag)
-    const faults = readiness.health?.faults ?? {}
-    const holder = await readiness.standby?.()
-    const ready = nats && database && caughtUp && Object.keys(faults).length === 0 && holder === undefined
-    const status = holder !== undefined ? 'standby' : ready ? 'ready' : 'not_ready'
-    const body = { status, nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [], ...(holder !== undefined ? { active: holder } : {}) }
+    const { ready, body } = await readinessReport(readiness, maxLagParam === undefined ? Number.POSITIVE_INFINITY : Number(maxLagParam))
     return c.json(body, ready ? 200 : 503)
   })
-  app.get('/metrics', (c) => {
-    return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
+  app.get('/metrics', async (c) => {
+    return c.text(await metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
   })
   return app
 }

@@ -40,8 +40,8 @@ export class Outbox {
       producer: this.producer,
     })
     this.store
-      .prepare('INSERT INTO outbox (event_id, subject, payload) VALUES (?, ?, ?)')
-      .run(envelope.event_id, subject, JSON.stringify(envelope))
+      .prepare('INSERT INTO outbox (event_id, subject, payload, written_at) VALUES (?, ?, ?, ?)')
+      .run(envelope.event_id, subject, JSON.stringify(envelope), Date.now())
     this.onEmit?.()
     return envelope
   }
@@ -61,6 +61,8 @@ export type RelayOptions = {
   nc: NatsConnection
   log: Logger
   metrics?: Metrics
+  /** The worker's name, a label of its outbox metrics. */
+  worker?: string
   batchSize?: number
   /** How often the table is looked at when nobody kicks the relay. */
   pollMs?: number
@@ -88,10 +90,13 @@ export class OutboxRelay {
     this.pollMs = options.pollMs ?? 200
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
     this.published = options.metrics?.counter('ates_outbox_published_total', 'Events relayed from the outbox')
-    options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox')
+    const pending = options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox')
+    const oldest = options.metrics?.gauge('ates_outbox_oldest_age_seconds', 'How long the oldest event waiting in the outbox has waited, in seconds (0: none waits)')
     options.metrics?.collect(() => {
-      const n = (this.options.store.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n
-      this.options.metrics?.gauge('ates_outbox_pending', 'Events waiting in the outbox').set({}, n)
+      const { store } = this.options
+      pending?.set({}, (store.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n)
+      const writtenAt = store.prepare('SELECT written_at FROM outbox ORDER BY seq LIMIT 1').pluck().get() as number | undefined
+      oldest?.set({ worker: options.worker ?? '' }, writtenAt === undefined ? 0 : Math.max(0, Date.now() - writtenAt) / 1000)
     })
   }
 

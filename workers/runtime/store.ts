@@ -60,6 +60,16 @@ export const runtimeMigrations: Array<Migration<unknown>> = [
       CREATE TABLE _runtime (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    // When each outbox row was written (real time, ms), for the age of the oldest one waiting:
+    // an event's own event_time may be a business time a test or a replay chose. Rows already
+    // waiting count from the upgrade.
+    name: 'runtime_004_outbox_written_at',
+    up: `
+      ALTER TABLE outbox ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE outbox SET written_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+    `,
+  },
 ]
 
 /** The last sequence of each stream this database has applied (read, consumed or published). */

@@ -1,11 +1,13 @@
 // What a running worker looks after besides its work: it forgets handled events once they are
 // old (the inbox stays bounded), and watches how full the broker's storage is (the money
-// streams are kept for good: the ledger is rebuilt from them, so storage only grows).
+// streams are kept for good: the ledger is rebuilt from them, so storage only grows) and how
+// many of its dead letters wait in the DLQ.
 import type { JetStreamManager } from '@nats-io/jetstream'
-import type { Config } from './config.ts'
+import type { Config, WorkerName } from './config.ts'
 import { describeFault, type Health } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
+import { dlqSubject } from './nats.ts'
 import { pruneInbox, type Store } from './store.ts'
 import type { Stoppable } from './worker.ts'
 
@@ -13,12 +15,14 @@ import type { Stoppable } from './worker.ts'
 export const STORAGE_WARNING = 0.8
 
 /** `store` is asked each time: a worker taking over may have started its database anew. */
-export type Upkeep = { store: () => Store<unknown>; jsm: JetStreamManager; config: Config; health: Health; metrics: Metrics; log: Logger }
+export type Upkeep = { worker: WorkerName; store: () => Store<unknown>; jsm: JetStreamManager; config: Config; health: Health; metrics: Metrics; log: Logger }
 
 export function startUpkeep(upkeep: Upkeep): Stoppable {
-  const { store, jsm, config, health, metrics, log } = upkeep
+  const { worker, store, jsm, config, health, metrics, log } = upkeep
   const used = metrics.gauge('ates_jetstream_storage_bytes', 'JetStream file storage used by the streams (the whole account)')
   const limit = metrics.gauge('ates_jetstream_storage_limit_bytes', 'JetStream file storage the server may use (ATES_JETSTREAM_MAX_BYTES, or the account limit)')
+  const deadLetters = metrics.gauge('ates_dead_letters', "Dead letters of this worker's consumers waiting in the DLQ stream (make dlq lists them, make dlq-redrive sends them back)")
+  const dlq = dlqSubject(worker)
 
   const prune = () => {
     try {
@@ -40,6 +44,12 @@ export function startUpkeep(upkeep: Upkeep): Stoppable {
       health.warn('storage', share >= STORAGE_WARNING ? `JetStream storage is ${Math.round(share * 100)}% full (${info.storage} of ${max} bytes): the streams are kept for good, so add storage` : undefined)
     } catch {
       // JetStream unreachable: /readyz reports NATS already
+    }
+    try {
+      const info = await jsm.streams.info('DLQ', { subjects_filter: dlq })
+      deadLetters.set({ worker }, info.state.subjects?.[dlq] ?? 0)
+    } catch {
+      // as above; the last count stays
     }
   }
   prune()

@@ -122,4 +122,41 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     assert.match(text, /ates_process_resident_memory_bytes \d+/)
     assert.match(text, /ates_process_memory_bytes\{kind="heap_used"\} \d+/)
   })
+
+  test('/metrics: request durations by route pattern, event handling and age, outbox age, readiness', async () => {
+    const text = await (await fetch(`${worker.url}/metrics`)).text()
+    const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1))
+    assert.match(text, /^# TYPE ates_http_request_duration_seconds histogram$/m)
+    // The route as declared, never the raw path: one series for every account, whatever its id.
+    assert.equal(value('ates_http_request_duration_seconds_count{method="POST",route="/api/accounts",status="201",worker="auth"}'), 1)
+    assert.equal(value('ates_http_request_duration_seconds_bucket{method="POST",route="/api/accounts",status="201",worker="auth",le="+Inf"}'), 1)
+    assert.ok(value('ates_http_request_duration_seconds_sum{method="POST",route="/api/accounts",status="201",worker="auth"}') > 0)
+    const consumer = 'consumer="auth-accounts-created",worker="auth"'
+    assert.equal(value(`ates_event_handling_duration_seconds_count{${consumer}}`), 1)
+    const handled = value(`ates_event_handling_duration_seconds_sum{${consumer}}`)
+    assert.ok(handled > 0 && handled < 5, `handled in ${handled} s`)
+    assert.equal(value(`ates_event_age_seconds_count{${consumer}}`), 1)
+    const age = value(`ates_event_age_seconds_sum{${consumer}}`)
+    assert.ok(age >= 0 && age < 30, `handled ${age} s after it happened`)
+    assert.equal(value('ates_outbox_oldest_age_seconds{worker="auth"}'), 0)
+    assert.equal(value('ates_ready{worker="auth"}'), 1)
+    assert.equal(value('ates_consumer_lag{consumer="auth-accounts-created"}'), 0, 'a scrape brings the lag up to date')
+    assert.ok(value('process_cpu_seconds_total') > 0)
+  })
+
+  test('the oldest event waiting in the outbox: its age from when it was written', async () => {
+    await worker.relay.stop()
+    try {
+      worker.ctx.store.tx(() => worker.ctx.outbox.emit('accounts.created', { account_id: randomUUID(), name: 'waits', email: 'waits@ates.local', role: 'popug', active: true }))
+      await new Promise((r) => setTimeout(r, 1100))
+      const text = await (await fetch(`${worker.url}/metrics`)).text()
+      const age = Number(/^ates_outbox_oldest_age_seconds\{worker="auth"\} (\S+)$/m.exec(text)?.[1])
+      assert.ok(age >= 1 && age < 10, `the oldest row waited ${age} s`)
+    } finally {
+      worker.relay.start()
+    }
+    await waitFor(() => worker.ctx.outbox.pending() === 0, 'relayed once the relay runs again')
+    const text = await (await fetch(`${worker.url}/metrics`)).text()
+    assert.match(text, /^ates_outbox_oldest_age_seconds\{worker="auth"\} 0$/m)
+  })
 })

@@ -15,9 +15,10 @@ import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import type { ConsumerOptions, EventConsumer, Handlers } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
-import { confirmedWrites, jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, requestMetrics, standbyGate, type Writes } from './http.ts'
+import { confirmedWrites, jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, readinessGauge, requestMetrics, standbyGate, type Writes } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
+import { processMetrics } from './process-metrics.ts'
 import { Duty, RefusedToStart } from './duty.ts'
 import { Lease } from './lease.ts'
 import { type Buckets, connectNats, ensureBuckets, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
@@ -168,7 +169,7 @@ export async function runWorker<DB>(
     : undefined
   const active = () => lease?.held() ?? true
   const duty = new Duty({ definition, ctx, health, metrics, nc, js, jsm, options, active, epochs: buckets?.epochs, epochKey: leaseKey })
-  const upkeep = startUpkeep({ store: () => ctx.store as Store<unknown>, jsm, config, health, metrics, log })
+  const upkeep = startUpkeep({ worker: name, store: () => ctx.store as Store<unknown>, jsm, config, health, metrics, log })
 
   const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
   const lags = async () => {
@@ -176,19 +177,11 @@ export async function runWorker<DB>(
     for (const [consumer, lag] of Object.entries(found)) lagGauge.set({ consumer }, lag)
     return found
   }
-  const resident = metrics.gauge('ates_process_resident_memory_bytes', 'Resident set size')
-  const memory = metrics.gauge('ates_process_memory_bytes', 'Memory of the process besides its RSS: heap_used and heap_total (JavaScript heap), external (buffers and native objects)')
+  const stopProcessMetrics = processMetrics(metrics)
   const standbyGauge = metrics.gauge('ates_instance_active', 'Whether this instance is the active one of its worker (1) or a standby (0)')
-  metrics.collect(() => {
-    const usage = process.memoryUsage()
-    resident.set({}, usage.rss)
-    memory.set({ kind: 'heap_used' }, usage.heapUsed)
-    memory.set({ kind: 'heap_total' }, usage.heapTotal)
-    memory.set({ kind: 'external' }, usage.external)
-    standbyGauge.set({}, active() ? 1 : 0)
-  })
+  metrics.collect(() => standbyGauge.set({}, active() ? 1 : 0))
 
-  const app = httpApp(definition, ctx, {
+  const readiness: Readiness = {
     nats: () => !nc.isClosed() && !nc.isDraining(),
     database: () => {
       try {
@@ -205,7 +198,9 @@ export async function runWorker<DB>(
     lags,
     health,
     standby: lease && (async () => (lease.held() ? undefined : ((await lease.holder()) ?? null))),
-  }, {
+  }
+  readinessGauge(metrics, name, readiness)
+  const app = httpApp(definition, ctx, readiness, {
     connected: () => !nc.isClosed() && !nc.isDraining() && nc.info !== undefined && !reconnecting,
     stored: (ms) => duty.relay.flushed(ms),
   })
@@ -216,6 +211,7 @@ export async function runWorker<DB>(
     stopping ??= (async () => {
       log.info('worker stopping')
       upkeep.stop()
+      stopProcessMetrics()
       if (server) {
         const open = server
         await new Promise<void>((resolve) => {
@@ -287,7 +283,7 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
   const app = new Hono()
   app.onError(onError(ctx.log, readiness.health))
   app.notFound(notFound)
-  app.use('*', requestMetrics(ctx.metrics))
+  app.use('*', requestMetrics(ctx.metrics, definition.name))
   app.use('*', limitBody())
   if (ctx.config.corsOrigins.length > 0) app.use('*', corsFor(ctx.config.corsOrigins))
   app.use('*', knownRoutes(app))
