@@ -1,7 +1,8 @@
 // A small Prometheus registry: counters, gauges and histograms with labels, rendered as text.
-// Hand-written rather than prom-client: `make bench` (scripts/bench/metrics.ts) measures both
-// against the registry this one grew from; a series bound once costs a few array writes per
-// observation, and a render allocates only its output.
+// Hand-written rather than prom-client: on the workload of `make bench`'s metrics rows
+// (scripts/bench/metrics.ts: 1k requests and 4k events recorded, one render), prom-client 15
+// cost 8.2 ms against 0.65 ms here (it hashes the labels of a bound child at each observation:
+// 850 ns per event against 27 ns). A series bound once costs a few array writes.
 
 type Labels = Record<string, string>
 
