@@ -1,11 +1,12 @@
 // `make tail` against a real stream: readable lines from the start, then live ones.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { after, before, test } from 'node:test'
 import { makeEnvelope } from '../contracts/envelope.ts'
 import { sampleData } from '../contracts/fixtures.ts'
 import { waitFor } from '../workers/runtime/testing/helpers.ts'
+import { freePort } from '../workers/runtime/testing/nats-server.ts'
 import { startTestBroker, type TestBroker } from '../workers/runtime/testing/streams.ts'
 import { eventLine } from './lib/event-line.ts'
 
@@ -37,13 +38,10 @@ test('make tail prints stored events from the start, then live ones', async () =
   await publish('tasks.created', 'tasks.created.v2')
   await publish('accounts.created', 'accounts.created.v1')
 
-  const tail = spawn(process.execPath, ['--import', 'tsx', 'scripts/tail.ts', 'tasks.>', 'start'], {
-    env: { ...process.env, ATES_NATS_URL: broker.nats.url, ATES_NATS_USER: '', ATES_DATA_DIR: broker.nats.storeDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const lines: string[] = []
-  createInterface({ input: tail.stdout! }).on('line', (line) => lines.push(line))
+  const { tail, lines, errors } = startTail(['tasks.>', 'start'])
   try {
+    await waitFor(() => errors.some((l) => l.startsWith('tailing')), 'tail to start')
+    assert.match(errors[0]!, new RegExp(`^connecting to ${broker.nats.url}, subject tasks\\.>$`), 'where it connects, on stderr')
     await waitFor(() => lines.length >= 1, 'the stored task event', 20_000)
     await publish('tasks.completed', 'tasks.completed.v1')
     await waitFor(() => lines.length >= 2, 'the live task event', 20_000)
@@ -53,4 +51,47 @@ test('make tail prints stored events from the start, then live ones', async () =
   } finally {
     tail.kill('SIGTERM')
   }
+})
+
+/** `make tail` with these arguments against the test broker (or another URL): its stdout and stderr lines. */
+function startTail(args: string[], url = broker.nats.url): { tail: ChildProcess; lines: string[]; errors: string[] } {
+  const tail = spawn(process.execPath, ['--import', 'tsx', 'scripts/tail.ts', ...args], {
+    env: { ...process.env, ATES_NATS_URL: url, ATES_NATS_USER: '', ATES_DATA_DIR: broker.nats.storeDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const lines: string[] = []
+  const errors: string[] = []
+  createInterface({ input: tail.stdout! }).on('line', (line) => lines.push(line))
+  createInterface({ input: tail.stderr! }).on('line', (line) => errors.push(line))
+  return { tail, lines, errors }
+}
+
+test('SUBJECT=tasks.created, without a version, shows every version of the event and nothing else', async () => {
+  const { tail, lines, errors } = startTail(['tasks.created', 'start'])
+  try {
+    await waitFor(() => errors.some((l) => l.startsWith('tailing')), 'tail to start')
+    assert.match(errors[0]!, /subject tasks\.created\.\* \(every version of tasks\.created\)$/)
+    const v1 = makeEnvelope({ name: 'tasks.created', data: sampleData['tasks.created.v2'] as never, eventId: crypto.randomUUID(), time: new Date(), producer: 'tasks' })
+    // A v1 event as an older producer published it.
+    const old = { ...v1.envelope, event_version: 1, data: sampleData['tasks.created.v1'] }
+    await broker.streams.js.publish('tasks.created.v1', JSON.stringify(old), { msgID: old.event_id })
+    await broker.streams.publish('tasks.completed', sampleData['tasks.completed.v1'] as never)
+    await broker.streams.publish('tasks.created', sampleData['tasks.created.v2'] as never)
+    await waitFor(() => lines.filter((l) => / tasks\.created v1 /.test(l)).length >= 1 && lines.filter((l) => / tasks\.created v2 /.test(l)).length >= 2, 'v1 and v2 of tasks.created')
+    assert.ok(lines.every((l) => / tasks\.created v[12] /.test(l)), `only tasks.created: ${lines.join('\n')}`)
+  } finally {
+    tail.kill('SIGTERM')
+  }
+})
+
+test('a server that does not answer: a clear message and a non-zero exit within seconds', async () => {
+  const url = `nats://127.0.0.1:${await freePort()}`
+  const started = Date.now()
+  const { tail, errors } = startTail(['tasks.>'], url)
+  const code = await new Promise<number | null>((resolve) => tail.once('exit', (c) => resolve(c)))
+  const seconds = (Date.now() - started) / 1000
+  assert.equal(code, 1)
+  assert.ok(seconds < 20, `gave up after ${seconds} s`)
+  assert.equal(errors[0], `connecting to ${url}, subject tasks.>`)
+  assert.match(errors.at(-1)!, new RegExp(`^make tail: cannot connect to ${url} within 5 s: is NATS running \\(make up\\)`))
 })

@@ -1,12 +1,22 @@
-// `make tail [SUBJECT='tasks.>'] [FROM=start]`: live events, one readable line each.
+// `make tail [SUBJECT='tasks.>'] [FROM=start]`: live events, one readable line each. It says
+// where it connects on stderr, and gives up with a clear message when nothing answers there.
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream'
+import { isEventName } from '../contracts/registry.ts'
 import { loadConfig } from '../workers/runtime/config.ts'
 import { connectNats, manager, STREAMS, type StreamName } from '../workers/runtime/nats.ts'
 import { eventLine } from './lib/event-line.ts'
 import { operatorCredentials } from './lib/nats-users.ts'
 
-const [subject = '>', from = 'new'] = process.argv.slice(2)
+/** How long to try the servers before saying they cannot be reached. */
+const CONNECT_SECONDS = 5
+
+const [asked = '>', from = 'new'] = process.argv.slice(2)
 const config = loadConfig()
+
+/** An event's name without a version (`tasks.created`) stands for every version of it. */
+function filterOf(subject: string): string {
+  return isEventName(subject) ? `${subject}.*` : subject
+}
 
 /** The streams a subject filter can match, by their first token. */
 function streamsFor(filter: string): StreamName[] {
@@ -16,15 +26,29 @@ function streamsFor(filter: string): StreamName[] {
   )
 }
 
-const streams = streamsFor(subject)
-if (streams.length === 0) {
-  console.error(`no stream holds ${subject}; streams: ${Object.values(STREAMS).flatMap((s) => s.subjects).join(', ')}`)
+function fail(message: string): never {
+  process.stderr.write(`make tail: ${message}\n`)
   process.exit(1)
 }
-const nc = await connectNats({ servers: config.natsServers, name: 'ates-tail', ...operatorCredentials(config) })
+
+const subject = filterOf(asked)
+const streams = streamsFor(subject)
+if (streams.length === 0) fail(`no stream holds ${asked}; streams: ${Object.values(STREAMS).flatMap((s) => s.subjects).join(', ')}`)
+const credentials = operatorCredentials(config)
+const servers = config.natsServers.join(', ')
+process.stderr.write(
+  `connecting to ${servers}${credentials.user ? ` as ${credentials.user}` : ''}, subject ${subject}${subject !== asked ? ` (every version of ${asked})` : ''}\n`,
+)
+
+const nc = await Promise.race([
+  connectNats({ servers: config.natsServers, name: 'ates-tail', ...credentials }).catch((error: Error) => fail(`cannot connect to ${servers}: ${error.message}`)),
+  new Promise<never>((_, reject) => setTimeout(reject, CONNECT_SECONDS * 1000)),
+]).catch(() =>
+  fail(`cannot connect to ${servers} within ${CONNECT_SECONDS} s: is NATS running (make up), or set ATES_NATS_URL (and ATES_NATS_USER / ATES_NATS_PASS)`),
+)
 const js = jetstream(nc)
-await manager(nc)
-console.error(`tailing ${subject} on ${streams.join(', ')}${from === 'start' ? ' from the start' : ''} — Ctrl-C stops`)
+await manager(nc).catch((error: Error) => fail(`connected to ${servers}, but JetStream does not answer: ${error.message}`))
+process.stderr.write(`tailing ${subject} on ${streams.join(', ')}${from === 'start' ? ' from the start' : ''} — Ctrl-C stops\n`)
 const stop = () => void nc.close().then(() => process.exit(0))
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)
@@ -40,4 +64,4 @@ await Promise.all(
       process.stdout.write(`${eventLine(msg.subject, msg.string(), msg.time)}${reason ? `  reason=${JSON.stringify(reason)}` : ''}\n`)
     }
   }),
-)
+).catch((error: Error) => fail(`reading ${streams.join(', ')}: ${error.message}`))
