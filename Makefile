@@ -5,7 +5,7 @@ TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.
 # The fault suite: whole systems under attack, one file at a time (each runs six processes).
 FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up build test test-faults typecheck contracts install nats-server chromium jq cluster cluster-kill cluster-start tail dlq dlq-redrive replay reconcile seed bench
+.PHONY: help up build test test-faults typecheck contracts install nats-server chromium jq cluster cluster-kill cluster-start tail stream-report dlq dlq-redrive replay reconcile seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -19,7 +19,8 @@ help:
 	@echo "make cluster     three JetStream nodes on loopback, streams with 3 replicas, every worker"
 	@echo "make cluster-kill NODE=2 / make cluster-start NODE=2   kill or restart one node"
 	@echo "make cluster-kill WORKER=billing   SIGKILL the active instance of a worker"
-	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each"
+	@echo "make tail [SUBJECT='tasks.>'] [FROM=start]   live events, one line each (SUBJECT=tasks.created: every version)"
+	@echo "make stream-report  every stream (messages, bytes, sequences) and consumer (lag, pending acks, redelivered)"
 	@echo "make dlq [WORKER=billing]          list dead letters with their reasons"
 	@echo "make dlq-redrive [WORKER=billing]  send dead letters back to their subjects"
 	@echo "make replay WORKER=analytics       rebuild analytics, billing or audit (stopped) from the streams, compared with before"
@@ -73,6 +74,9 @@ cluster-start: install
 
 tail: install
 	@$(RUN) scripts/tail.ts '$(SUBJECT)' $(FROM)
+
+stream-report: install
+	@$(RUN) scripts/stream-report.ts
 
 dlq: install
 	@$(RUN) scripts/dlq.ts list $(WORKER)

@@ -3,12 +3,9 @@
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream'
 import { isEventName } from '../contracts/registry.ts'
 import { loadConfig } from '../workers/runtime/config.ts'
-import { connectNats, manager, STREAMS, type StreamName } from '../workers/runtime/nats.ts'
+import { manager, STREAMS, type StreamName } from '../workers/runtime/nats.ts'
+import { connectWithin, destination } from './lib/connect.ts'
 import { eventLine } from './lib/event-line.ts'
-import { operatorCredentials } from './lib/nats-users.ts'
-
-/** How long to try the servers before saying they cannot be reached. */
-const CONNECT_SECONDS = 5
 
 const [asked = '>', from = 'new'] = process.argv.slice(2)
 const config = loadConfig()
@@ -34,20 +31,10 @@ function fail(message: string): never {
 const subject = filterOf(asked)
 const streams = streamsFor(subject)
 if (streams.length === 0) fail(`no stream holds ${asked}; streams: ${Object.values(STREAMS).flatMap((s) => s.subjects).join(', ')}`)
-const credentials = operatorCredentials(config)
-const servers = config.natsServers.join(', ')
-process.stderr.write(
-  `connecting to ${servers}${credentials.user ? ` as ${credentials.user}` : ''}, subject ${subject}${subject !== asked ? ` (every version of ${asked})` : ''}\n`,
-)
-
-const nc = await Promise.race([
-  connectNats({ servers: config.natsServers, name: 'ates-tail', ...credentials }).catch((error: Error) => fail(`cannot connect to ${servers}: ${error.message}`)),
-  new Promise<never>((_, reject) => setTimeout(reject, CONNECT_SECONDS * 1000)),
-]).catch(() =>
-  fail(`cannot connect to ${servers} within ${CONNECT_SECONDS} s: is NATS running (make up), or set ATES_NATS_URL (and ATES_NATS_USER / ATES_NATS_PASS)`),
-)
+process.stderr.write(`connecting to ${destination(config)}, subject ${subject}${subject !== asked ? ` (every version of ${asked})` : ''}\n`)
+const nc = await connectWithin(config, 'ates-tail').catch((error: Error) => fail(error.message))
 const js = jetstream(nc)
-await manager(nc).catch((error: Error) => fail(`connected to ${servers}, but JetStream does not answer: ${error.message}`))
+await manager(nc).catch((error: Error) => fail(`connected, but JetStream does not answer: ${error.message}`))
 process.stderr.write(`tailing ${subject} on ${streams.join(', ')}${from === 'start' ? ' from the start' : ''} — Ctrl-C stops\n`)
 const stop = () => void nc.close().then(() => process.exit(0))
 process.on('SIGINT', stop)
