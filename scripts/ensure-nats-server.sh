@@ -8,13 +8,16 @@ if command -v nats-server >/dev/null 2>&1; then
 fi
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "nats-server not found: installing the Debian package (apt-get install -y nats-server)" >&2
+  echo "[ates] nats-server not found: installing the Debian package (apt-get install -y nats-server, under a minute)…" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q nats-server >/dev/null 2>&1 || {
     apt-get update -q >/dev/null 2>&1
     apt-get install -y -q nats-server >/dev/null
   }
-  command -v nats-server >/dev/null 2>&1 && exit 0
+  if command -v nats-server >/dev/null 2>&1; then
+    echo "[ates] installed $(nats-server --version)" >&2
+    exit 0
+  fi
 fi
 
 cat >&2 <<'MSG'

@@ -31,6 +31,7 @@ try {
     await provisionWhenReady(servers, operatorCredentials(config), config.streamReplicas)
   }
   const workers = presentWorkers()
+  stack.progress(`starting ${workers.join(', ')}…`)
   for (const name of workers) stack.startWorker(name, workerEnvironment(name, servers, passwords, config.streamReplicas))
   if (workers.includes('auth')) stack.say(await seedOnce(config, config.dataDir))
   stack.say(`data in ${config.dataDir}`)

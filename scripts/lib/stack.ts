@@ -79,10 +79,19 @@ export class Stack {
     return proc
   }
 
+  /** A progress line on stderr, for what takes a while before anything runs. */
+  progress(text: string): void {
+    process.stderr.write(`${color('1', '[ates]', process.stderr.isTTY === true)} ${text}\n`)
+  }
+
   /** Compiles the workers (only what changed since the last build); call it before startWorker. */
   async build(): Promise<void> {
-    this.say('building the workers into .build/ (tsc, only what changed)')
+    const first = !existsSync(join(root, '.build', 'tsbuildinfo.json'))
+    this.progress(first ? 'building the workers into .build/ (first build: tsc, about 15 s)…' : 'building the workers into .build/ (tsc, only what changed)')
+    const started = performance.now()
     await buildWorkers()
+    const seconds = (performance.now() - started) / 1000
+    if (seconds >= 1) this.progress(`workers built in ${seconds.toFixed(0)} s`)
   }
 
   /**
