@@ -4,9 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { type Config, loadConfig, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
-import { connectNats, ensureBuckets, ensureStreams, manager } from '../../workers/runtime/nats.ts'
-import { waitFor } from '../../workers/runtime/testing/helpers.ts'
+import { type Config, WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
 import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from './build.ts'
 import { backoff } from '../../workers/runtime/backoff.ts'
 import { color, prettyLine } from './pretty-log.ts'
@@ -145,39 +143,7 @@ export function presentWorkers(): WorkerName[] {
   return WORKERS.filter((name) => existsSync(join(root, entrypoint(name))))
 }
 
-/** Streams and the lease buckets are created (or brought to the configured replicas) by the operator user. */
-export async function provisionStreams(servers: string[], ops: { user?: string; pass?: string }, replicas: number): Promise<void> {
-  const nc = await connectNats({ servers, name: 'ates-provision', ...ops })
-  try {
-    await ensureStreams(await manager(nc), replicas)
-    await ensureBuckets(nc, replicas, loadConfig().leaseTtlSeconds * 1000)
-  } finally {
-    await nc.close()
-  }
-}
-
-/** provisionStreams, tried again until JetStream answers (a cluster elects its leader first). */
-export async function provisionWhenReady(
-  servers: string[],
-  ops: { user?: string; pass?: string },
-  replicas: number,
-  timeoutMs = 60_000,
-): Promise<void> {
-  let lastError = ''
-  const attempt = () =>
-    provisionStreams(servers, ops, replicas).then(
-      () => true,
-      (error: Error) => {
-        lastError = error.message
-        return false
-      },
-    )
-  try {
-    await waitFor(attempt, `streams with ${replicas} replica(s) on ${servers.join(', ')}`, timeoutMs)
-  } catch (error) {
-    throw new Error(`${(error as Error).message}: ${lastError}`)
-  }
-}
+export { provisionStreams, provisionWhenReady } from './provision.ts'
 
 /** Every worker with its own NATS user, all seeds and the stream replicas. */
 export function workerEnvironment(worker: WorkerName, servers: string[], passwords: Passwords | undefined, replicas: number) {
