@@ -27,6 +27,11 @@ after(() => f.stop())
 type Row = { task_id: string; status: string; assignee_id: string }
 const tasks = () => f.tasks.ctx.store.sqlite.prepare('SELECT task_id, status, assignee_id FROM tasks ORDER BY seq').all() as Row[]
 const outboxed = () => f.tasks.ctx.store.sqlite.prepare("SELECT payload FROM outbox WHERE subject = 'tasks.assigned.v1'").pluck().all() as string[]
+type Assigned = { task_id: string; previous_assignee_id: string; assignee_id: string }
+const lastSeq = async () => (await f.streams.jsm.streams.info('TASKS')).state.last_seq
+/** The tasks.assigned events stored after stream sequence `after`. */
+const assignedSince = async (after: number) =>
+  (await f.streams.read('TASKS', 'tasks.assigned.v1')).filter((m) => m.seq > after).map((m) => (JSON.parse(m.data) as { data: Assigned }).data)
 
 async function reassign(): Promise<Response> {
   return fetch(`${f.tasks.url}/api/tasks/reassign`, { method: 'POST', headers: { authorization: `Bearer ${f.accounts.mila!.token}` } })
@@ -47,12 +52,12 @@ test(`${TASKS} tasks, every ${COMPLETED_EVERY}th completed: one reassignment dra
   const open = before.filter((t) => t.status === 'open')
   assert.ok(open.length > 2 * 1000, 'more open tasks than two pages')
 
-  // Stop the relay so the reassignment's events stay in the outbox to be counted.
-  await f.tasks.relay.stop()
+  // Answered once its events are stored in JetStream: they are all there to be counted.
+  const mark = await lastSeq()
   const response = await reassign()
   assert.equal(response.status, 200)
   assert.deepEqual(await response.json(), { reassigned: open.length })
-  const events = outboxed().map((p) => (JSON.parse(p) as { data: { task_id: string; previous_assignee_id: string; assignee_id: string } }).data)
+  const events = await assignedSince(mark)
   assert.equal(events.length, open.length)
   assert.deepEqual(new Set(events.map((e) => e.task_id)), new Set(open.map((t) => t.task_id)), 'each open task once, no completed one')
   const now = new Map(tasks().map((t) => [t.task_id, t]))
@@ -64,26 +69,24 @@ test(`${TASKS} tasks, every ${COMPLETED_EVERY}th completed: one reassignment dra
       assert.equal(now.get(task.task_id)!.assignee_id, event!.assignee_id)
     }
   }
-  f.tasks.relay.start()
-  await f.tasks.relay.flushed(30_000)
 })
 
 test('a draw failing on the third page undoes the first two: no task changed, no event written', async () => {
   const before = tasks()
   const open = before.filter((t) => t.status === 'open').length
   assert.ok(open > 2_100)
-  // The relay stopped: an event committed by the failed reassignment would stay in the outbox.
-  await f.tasks.relay.stop()
+  const mark = await lastSeq()
   failFromDraw = draws + 2_100
   const response = await reassign()
   failFromDraw = undefined
   assert.equal(response.status, 500)
   assert.deepEqual(tasks(), before)
+  // Nothing committed: nothing waits in the outbox, and nothing reached the stream.
   assert.deepEqual(outboxed(), [])
+  await f.tasks.relay.flushed(30_000)
+  assert.equal(await lastSeq(), mark)
   // Pressed again, it does the whole reassignment.
   const again = await reassign()
   assert.deepEqual(await again.json(), { reassigned: open })
-  assert.equal(outboxed().length, open)
-  f.tasks.relay.start()
-  await f.tasks.relay.flushed(30_000)
+  assert.equal((await assignedSince(mark)).length, open)
 })
