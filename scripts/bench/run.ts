@@ -15,9 +15,12 @@ import { reconcile } from './reconcile.ts'
 import { replay } from './replay.ts'
 import { judge, progress, type Row, table, writeResults } from './report.ts'
 import { sizesFrom } from './scale.ts'
+import { type Standby, startStandby } from './takeover.ts'
 import { startWorld } from './world.ts'
 
 const RSS_LIMIT_MB = 200
+/** The lease's default TTL (ATES_LEASE_TTL), which a takeover after a SIGKILL waits out. */
+const LEASE_TTL_SECONDS = 8
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const sizes = sizesFrom()
 const startedAt = new Date()
@@ -35,7 +38,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const memory = new Memory(world.system)
 const rows: Row[] = []
 let failure: Error | undefined
+let standby: Standby | undefined
 try {
+  // Waiting from the start, as a standby on its own machine would, for the takeover at the end.
+  if (sizes.only.has('takeover')) standby = await startStandby(world, LEASE_TTL_SECONDS)
   progress(`baselines: raw JetStream publish and consume of ${sizes.rawEvents.toLocaleString('en-US')} events, SQLite (bare Hono comes with the HTTP reads)`)
   const publish = await rawPublish(world.js, world.jsm, sizes.rawEvents)
   const consume = await rawConsume(world.js, world.jsm, sizes.rawEvents)
@@ -66,10 +72,14 @@ try {
     memory.after('replay analytics')
   }
   if (sizes.only.has('reconcile')) rows.push(...(await reconcile(world, consume)))
-  rows.push(...memory.rows(RSS_LIMIT_MB))
+  // Memory is read before the takeover kills the billing it samples.
+  const memoryRows = memory.rows(RSS_LIMIT_MB)
+  if (standby) rows.push(...(await standby.takeover()))
+  rows.push(...memoryRows)
 } catch (error) {
   failure = error as Error
 } finally {
+  await standby?.stop()
   await world.stop()
 }
 

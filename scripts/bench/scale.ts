@@ -1,6 +1,6 @@
 // How big a benchmark run is: BENCH_SCALE=quick|small|full (default full, the sizes of the
 // issue), each size overridable on its own; BENCH_ONLY=pipeline,replay runs only those scenarios.
-export const SCENARIOS = ['close', 'pipeline', 'reassign', 'http', 'replay', 'reconcile'] as const
+export const SCENARIOS = ['close', 'pipeline', 'reassign', 'http', 'replay', 'reconcile', 'takeover'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 export type Sizes = {
