@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { rawConsume, rawPublish, rawSqlite } from './baselines.ts'
 import { closeDay } from './close-day.ts'
 import { httpReads } from './http-reads.ts'
+import { latency } from './latency.ts'
 import { Memory } from './memory.ts'
 import { pipeline } from './pipeline.ts'
 import { reassign } from './reassign.ts'
@@ -21,6 +22,8 @@ import { startWorld } from './world.ts'
 const RSS_LIMIT_MB = 200
 /** The lease's default TTL (ATES_LEASE_TTL), which a takeover after a SIGKILL waits out. */
 const LEASE_TTL_SECONDS = 8
+/** Tasks a second for the latency when the pipeline did not run to say what half its maximum is. */
+const DEFAULT_LATENCY_RATE = 200
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const sizes = sizesFrom()
 const startedAt = new Date()
@@ -59,8 +62,19 @@ try {
   memory.after('start and baselines')
   if (sizes.only.has('close')) rows.push(...(await closeDay(world, sizes.accounts, sizes.connections)))
   memory.after('close')
-  if (sizes.only.has('pipeline')) rows.push(...(await pipeline(world, sizes.tasks, sizes.connections, publishConsume)))
+  let pipelineTasksPerSecond: number | undefined
+  if (sizes.only.has('pipeline')) {
+    const measured = await pipeline(world, sizes.tasks, sizes.connections, publishConsume)
+    rows.push(...measured)
+    pipelineTasksPerSecond = measured[0]!.value / 4
+  }
   memory.after('pipeline')
+  if (sizes.only.has('latency')) {
+    // About half the pipeline's maximum: a busy hour, not a flood.
+    const rate = Math.max(10, Math.round((pipelineTasksPerSecond ?? DEFAULT_LATENCY_RATE * 2) / 2))
+    rows.push(...(await latency(world, rate, sizes.latencySeconds)))
+  }
+  memory.after('latency')
   if (sizes.only.has('reassign')) rows.push(...(await reassign(world, sizes.tasks, sizes.reassigns, sizes.tasks / publish + sizes.tasks / consume)))
   memory.after('reassign')
   if (sizes.only.has('http')) rows.push(...(await httpReads(world, sizes.httpSeconds, sizes.connections)))
