@@ -129,6 +129,7 @@ describe('login and tokens', () => {
         .setSubject(me.account_id)
         .setIssuer('ates-auth')
         .setAudience(aud)
+        .setIssuedAt(Date.now() / 1000)
         .setExpirationTime(exp)
         .sign(key)
     const now = Math.floor(Date.now() / 1000)
@@ -185,6 +186,32 @@ describe('account administration', () => {
       ],
     )
     assert.ok(mine.every((e) => e.producer === 'auth' && e.data.email === 'kesha@ates.test' && e.data.name === 'Kesha'))
+  })
+
+  test("a deactivated admin's token creates nobody; a demoted admin's token stops counting, a new login counts", async () => {
+    const hire = async (name: string) => {
+      const made = await call('POST', '/api/accounts', { name, email: `${name}@ates.test`, role: 'admin', beak: `${name}-beak-123` }, adminToken)
+      assert.equal(made.status, 201)
+      return { id: made.body.account_id as string, token: await login(`${name}@ates.test`, `${name}-beak-123`) }
+    }
+    const gone = await hire('gone')
+    const demoted = await hire('demoted')
+    assert.equal((await call('GET', '/api/accounts', undefined, gone.token)).status, 200, 'the control: both are admins')
+    assert.equal((await call('PATCH', `/api/accounts/${gone.id}`, { active: false }, adminToken)).status, 200)
+    assert.equal((await call('PATCH', `/api/accounts/${demoted.id}`, { role: 'popug' }, adminToken)).status, 200)
+
+    const before = (await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.length
+    const comeback = await call('POST', '/api/accounts', { name: 'Back door', email: 'backdoor@ates.test', role: 'admin', beak: 'backdoor-123' }, gone.token)
+    assert.equal(comeback.status, 401)
+    assert.match(comeback.body.error.message, /no longer counts \(the account is inactive\)/)
+    assert.equal((await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.length, before, 'nobody was created')
+
+    const old = await call('GET', '/api/me', undefined, demoted.token)
+    assert.equal(old.status, 401)
+    assert.match(old.body.error.message, /changed after this token was issued/)
+    const fresh = await login('demoted@ates.test', 'demoted-beak-123')
+    assert.equal((await call('GET', '/api/me', undefined, fresh)).body.role, 'popug')
+    assert.equal((await call('GET', '/api/accounts', undefined, fresh)).status, 403, 'as the popug it now is')
   })
 
   test('invalid bodies get 400/422 and create nothing; duplicates 409; unknown 404', async () => {

@@ -11,6 +11,7 @@ import {
   afterFailure,
   applyChange,
   type Attempts,
+  changesAccess,
   loginGate,
   noAttempts,
   normalizeEmail,
@@ -25,8 +26,9 @@ export async function createAccount(ctx: Ctx<DB>, body: CreateAccountBody): Prom
   return ctx.store.tx(() => {
     if (findByEmail(ctx.store, email)) return { kind: 'email_taken' } as const
     const account: Account = { account_id: ctx.newId(), name: body.name.trim(), email, role: body.role, active: true }
-    insertAccount(ctx.store, account, beakHash, ctx.now().toISOString())
-    ctx.outbox.emit('accounts.created', account)
+    const at = ctx.now()
+    insertAccount(ctx.store, account, beakHash, at)
+    ctx.outbox.emit('accounts.created', account, { time: at })
     return account
   })
 }
@@ -39,8 +41,11 @@ export function changeAccount(ctx: Ctx<DB>, id: string, change: AccountChange): 
     const current = toAccount(row)
     const next = applyChange(current, { ...change, name: change.name?.trim() })
     if (!next) return current
-    updateAccount(ctx.store, next, ctx.now().toISOString())
-    ctx.outbox.emit('accounts.updated', next)
+    // One instant for the row and the event: the other workers refuse tokens issued before the
+    // event's time, auth before the row's, and both must draw the line at the same moment.
+    const at = ctx.now()
+    updateAccount(ctx.store, next, at, changesAccess(current, next))
+    ctx.outbox.emit('accounts.updated', next, { time: at })
     return next
   })
 }
@@ -71,8 +76,11 @@ export class Logins {
     const attempts = this.attempts.get(email) ?? noAttempts
     const gate = loginGate(attempts, now)
     if (!gate.allowed) return { kind: 'throttled', retryAfterSeconds: gate.retryAfterSeconds }
-    const row = findByEmail(this.ctx.store, email)
-    const beakOk = await verifyBeak(beak, row?.beak_hash ?? DUMMY_HASH)
+    const found = findByEmail(this.ctx.store, email)
+    const beakOk = await verifyBeak(beak, found?.beak_hash ?? DUMMY_HASH)
+    // Read again after the hash: an admin may have changed the account meanwhile, and the token
+    // must carry the role it has when the token is issued.
+    const row = found && findById(this.ctx.store, found.account_id)
     if (!row || !beakOk || row.active !== 1) {
       this.remember(email, afterFailure(attempts, now))
       return { kind: 'invalid_credentials' }

@@ -30,6 +30,11 @@ export function applyChange(account: Account, change: AccountChange): Account | 
   return changed ? next : undefined
 }
 
+/** A change of role or activity: the account's tokens from before it stop counting. */
+export function changesAccess(before: Account, after: Account): boolean {
+  return before.role !== after.role || before.active !== after.active
+}
+
 // Throttling: too many failed logins for one email lock it for a while.
 export const THROTTLE = { maxFailures: 5, windowMs: 5 * 60_000, lockMs: 5 * 60_000 }
 

@@ -33,7 +33,7 @@ export function apiRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Aut
   })
 
   const api = new Hono<AuthEnv>()
-  api.use('*', authenticate({ ...authOptions(ctx.config, 'auth'), keys: keys.verifyKeys }))
+  api.use('*', authenticate({ ...authOptions(ctx), keys: keys.verifyKeys }))
   api.get('/me', (c) => c.json(orRefuse(accountOf(ctx, c.get('caller').id) ?? { kind: 'not_found' as const })))
   api.use('/accounts', requireRole('admin'))
   api.use('/accounts/*', requireRole('admin'))

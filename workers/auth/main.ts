@@ -7,6 +7,7 @@ import { type KeyRing, loadKeyRing } from './adapters/keys.ts'
 import { bootstrapAdmin, Logins } from './commands.ts'
 import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
+import { accountAccess } from './queries.ts'
 import { type DB, migrations } from './store.ts'
 
 export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }): WorkerDefinition<DB> {
@@ -16,6 +17,7 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     name: 'auth',
     migrations,
     clock,
+    access: accountAccess,
     start: async (ctx) => {
       keys = await loadKeyRing(ctx.store, ctx.newId, ctx.now)
       logins = new Logins(ctx, keys, ctx.config)

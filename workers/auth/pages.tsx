@@ -89,7 +89,7 @@ export function pageRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Au
   })
 
   const admin = new Hono<AuthEnv>()
-  admin.use('*', authenticate({ ...authOptions(config, 'auth'), keys: keys.verifyKeys }))
+  admin.use('*', authenticate({ ...authOptions(ctx), keys: keys.verifyKeys }))
   admin.get('/', (c) => {
     const caller = c.get('caller')
     if (caller.role !== 'admin') return c.html(<NotForYou caller={caller} urls={urls} />, 403)

@@ -14,7 +14,7 @@ export const NOT_YOURS = "only admins and accountants see other employees' accou
 export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const orRefuse = refusing(RANGE_REFUSALS)
   const api = new Hono<AuthEnv>()
-  api.use('*', authenticate(authOptions(ctx.config, 'billing')))
+  api.use('*', authenticate(authOptions(ctx)))
   api.get('/accounts/me', (c) => c.json(accountDay(ctx, c.get('caller').id, check(DayQuery, c.req.query(), 'query').day)))
   api.get('/accounts/:id', (c) => {
     const id = check(Uuid, c.req.param('id'), 'account id')

@@ -16,7 +16,7 @@ export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const orRefuse = refusing(REFUSALS)
   const api = new Hono<AuthEnv>()
   api.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
-  api.use('*', authenticate(authOptions(ctx.config, 'close')))
+  api.use('*', authenticate(authOptions(ctx)))
   api.use('*', requireRole('admin'))
   api.get('/closes', (c) => c.json({ ...calendarView(ctx), closes: history(ctx) }))
   api.post('/closes', (c) => c.json(orRefuse(closeNow(ctx, c.get('caller').id)), 202))

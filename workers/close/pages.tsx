@@ -28,7 +28,7 @@ export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const tz = ctx.config.tz
   app.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
-  app.use('*', authenticate(authOptions(ctx.config, 'close')))
+  app.use('*', authenticate(authOptions(ctx)))
   app.use('*', refusalPages('close', ctx.config.publicUrls))
   app.use('*', requireRole('admin'))
 

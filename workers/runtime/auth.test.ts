@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { Hono } from 'hono'
 import { base64url } from 'jose'
+import type { Access } from './access.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from './auth.ts'
 import { loadConfig } from './config.ts'
 import { notFound, onError } from './http.ts'
@@ -11,6 +12,9 @@ import { startTestIssuer, type TestIssuer } from './testing/tokens.ts'
 let issuer: TestIssuer
 let foreign: TestIssuer
 let app: Hono<AuthEnv>
+/** Accounts the test's Access says no longer stand as their tokens say. */
+const stale = new Set<string>()
+const access: Access = (token) => (stale.has(token.id) ? 'the account is inactive' : undefined)
 
 before(async () => {
   issuer = await startTestIssuer()
@@ -26,6 +30,7 @@ before(async () => {
       audience: issuer.audience,
       loginUrl: 'http://auth.example/login',
       selfUrl: 'http://tasks.example',
+      access,
     }),
   )
   app.get('/api/me', (c) => c.json(c.get('caller')))
@@ -97,6 +102,19 @@ describe('JWT middleware against a JWKS served over HTTP', () => {
     )
   })
 
+  test('a token its Access refuses is refused at once, though its signature was remembered', async () => {
+    const id = crypto.randomUUID()
+    const token = await issuer.token({ id, role: 'manager' })
+    assert.equal((await get('/api/me', token)).status, 200)
+    stale.add(id)
+    const refused = await get('/api/me', token)
+    assert.equal(refused.status, 401)
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /no longer counts \(the account is inactive\)/)
+    const page = await get('/', token)
+    assert.equal(page.status, 303, 'a page sends the browser to log in again')
+    assert.match(page.headers.get('location') ?? '', /^http:\/\/auth\.example\/login\?return_to=/)
+  })
+
   test('requireRole answers 403 to other roles', async () => {
     assert.equal((await get('/api/managers-only', await issuer.token({ role: 'popug' }))).status, 403)
     assert.equal((await get('/api/managers-only', await issuer.token({ role: 'accountant' }))).status, 403)
@@ -106,11 +124,11 @@ describe('JWT middleware against a JWKS served over HTTP', () => {
 
 describe('auth options from the configuration', () => {
   test("keys come from auth's public URL, or from ATES_AUTH_JWKS_URL inside a container network", async () => {
-    const local = authOptions(loadConfig({ ATES_AUTH_URL: 'http://localhost:3000' }), 'tasks')
+    const local = authOptions({ config: loadConfig({ ATES_AUTH_URL: 'http://localhost:3000' }), name: 'tasks', access })
     assert.equal(local.jwksUrl, 'http://localhost:3000/.well-known/jwks.json')
     // A browser is still sent to the public login page; the worker fetches keys where it can reach them.
     const env = { ATES_AUTH_URL: 'http://auth.invalid:3000', ATES_AUTH_JWKS_URL: issuer.jwksUrl }
-    const inCompose = authOptions(loadConfig(env), 'tasks')
+    const inCompose = authOptions({ config: loadConfig(env), name: 'tasks', access })
     assert.equal(inCompose.loginUrl, 'http://auth.invalid:3000/login')
     const edge = new Hono<AuthEnv>()
     edge.onError(onError(silentLogger))

@@ -47,6 +47,8 @@ export type ConsumerOptions = Subscription & {
   log: Logger
   metrics?: Metrics
   maxDeliver?: number
+  /** false for idempotent handlers that keep no inbox records (BatchOptions.inbox). */
+  inbox?: boolean
   ackWaitMs?: number
   maxAckPending?: number
   batchSize?: number
@@ -154,7 +156,12 @@ export class EventConsumer {
 
   private async handleBatch(batch: JsMsg[]): Promise<void> {
     const deliveries = batch.map((msg) => ({ decoded: decodeEvent(msg.subject, msg.data), deliveries: msg.info.deliveryCount }))
-    const outcomes = applyBatch(this.options.store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, log: this.log })
+    const outcomes = applyBatch(this.options.store, deliveries, this.options.handlers, {
+      consumer: this.options.durable,
+      maxDeliver: this.maxDeliver,
+      inbox: this.options.inbox,
+      log: this.log,
+    })
     this.counters.batches?.inc({ consumer: this.options.durable })
     this.options.afterCommit?.()
 

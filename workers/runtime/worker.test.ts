@@ -73,7 +73,8 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     const body = (await ready.json()) as { nats: boolean; database: boolean; consumer_lag: Record<string, number> }
     assert.equal(body.nats, true)
     assert.equal(body.database, true)
-    assert.deepEqual(Object.keys(body.consumer_lag), ['auth-accounts-created'])
+    // The runtime's own consumer of accounts.* (account_access: runtime/access.ts) comes with every worker.
+    assert.deepEqual(Object.keys(body.consumer_lag), ['auth-access', 'auth-accounts-created'])
   })
 
   test('a write goes through the outbox to the stream and back through the consumer', async () => {

@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server'
 import { jetstream } from '@nats-io/jetstream'
 import { Hono } from 'hono'
 import { decodeEvent, type Envelope, type Producer } from '../../contracts/envelope.ts'
+import { type Access, accessConsumer, accessMigrations, replicaAccess } from './access.ts'
 import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
@@ -32,6 +33,8 @@ export type Ctx<DB> = Clock & {
   metrics: Metrics
   store: Store<DB>
   outbox: Outbox
+  /** Whether a verified token's account still stands as the token says (access.ts). */
+  access: Access
   /**
    * Reads the stream this worker publishes to from its first event to the last one stored when
    * the read began, a batch at a time, in order (a worker restoring its own past decisions).
@@ -51,6 +54,12 @@ export type WorkerDefinition<DB> = {
   beforeConsuming?: (ctx: Ctx<DB>) => Promise<void> | void
   /** One durable consumer per group of handlers; its stream, filter and name follow from them. */
   consumes?: (ctx: Ctx<DB>) => Handlers[]
+  /**
+   * Where the worker learns whether an account still stands as its token says. By default the
+   * runtime keeps account_access from accounts.* with a consumer of its own (<worker>-access);
+   * auth, which owns the accounts, answers from its own rows instead.
+   */
+  access?: (ctx: Ctx<DB>) => Access
   /** The worker's own routes; health, metrics and the error shape are added around them. */
   routes?: (ctx: Ctx<DB>) => Hono
   /** Anything else to start once connected (a schedule, a bootstrap); stopped first. */
@@ -82,7 +91,9 @@ export async function runWorker<DB>(
   const { name } = definition
   const log = options.log ?? createLogger({ worker: name }, { level: config.logLevel })
   const metrics = new Metrics()
-  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), definition.migrations)
+  const keepsAccess = definition.access === undefined
+  const migrations = keepsAccess ? [...(accessMigrations as Array<Migration<DB>>), ...definition.migrations] : definition.migrations
+  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), migrations)
   const nc = await connectNats({
     servers: config.natsServers,
     name,
@@ -112,18 +123,23 @@ export async function runWorker<DB>(
       throw error
     }
   }
-  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack, lastEvent }
+  let access: Access = replicaAccess(store as Store<unknown>)
+  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, access: (token) => access(token), readBack, lastEvent }
+  if (definition.access) access = definition.access(ctx)
 
   const consumers: EventConsumer[] = []
   let extra: Stoppable | undefined
   try {
     await definition.beforeConsuming?.(ctx)
     relay.start()
-    for (const handlers of definition.consumes?.(ctx) ?? []) {
+    const reads = [
+      ...(keepsAccess ? [accessConsumer(name, store as Store<unknown>)] : []),
+      ...(definition.consumes?.(ctx) ?? []).map((handlers) => ({ ...subscriptionOf(name, handlers), handlers })),
+    ]
+    for (const read of reads) {
       consumers.push(
         new EventConsumer({
-          ...subscriptionOf(name, handlers),
-          handlers,
+          ...read,
           ...options.consumer,
           worker: name,
           store: store as Store<unknown>,

@@ -30,7 +30,7 @@ export function pageRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
   const urls = config.publicUrls
   const app = new Hono<AuthEnv>()
   app.use('*', sameOrigins(Object.values(urls)))
-  app.use('*', authenticate(authOptions(config, 'tasks')))
+  app.use('*', authenticate(authOptions(ctx)))
   app.use('*', refusalPages('tasks', urls))
 
   app.get('/', (c) => {
