@@ -285,6 +285,57 @@ describe('browser login', () => {
     assert.match(anonymous.headers.get('location') ?? '', /\/login\?return_to=/)
   })
 
+  test("the admin's cookie creates nobody from another site or another port; JSON APIs want JSON", async () => {
+    const loggedIn = await form({ email: ADMIN.email, beak: ADMIN.beak, return_to: '/' })
+    const cookie = (loggedIn.headers.get('set-cookie') ?? '').split(';')[0]!
+    const count = async () => (await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.length
+    const before = await count()
+    const attempt = (headers: Record<string, string>, email: string, method = 'POST', path = '/api/accounts') =>
+      fetch(`${url}${path}`, { method, headers: { cookie, ...headers }, body: JSON.stringify({ name: 'Mallory', email, role: 'admin', beak: 'mallory-beak' }) })
+
+    for (const [origin, type] of [
+      ['http://127.0.0.1:9999', 'text/plain'],
+      ['http://127.0.0.1:9999', 'application/json'],
+      ['https://evil.example', 'application/x-www-form-urlencoded'],
+    ]) {
+      const refused = await attempt({ origin: origin!, 'content-type': type! }, 'mallory@ates.test')
+      assert.equal(refused.status, 403, `${origin} ${type}`)
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'cross_site')
+    }
+    const spare = (await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.find((a: { email: string }) => a.email === 'kesha@ates.test')
+    assert.equal((await attempt({ 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }, '', 'PATCH', `/api/accounts/${spare.account_id}`)).status, 403)
+    assert.equal(await count(), before, 'nobody was created')
+
+    assert.equal((await attempt({ origin: url, 'content-type': 'application/json' }, 'ours@ates.test')).status, 201, 'the control: from our own page')
+    const asText = await fetch(`${url}/api/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ name: 'Text', email: 'text@ates.test', role: 'popug', beak: 'text-beak-123' }),
+    })
+    assert.equal(asText.status, 415)
+    assert.deepEqual(await asText.json(), { error: { code: 'unsupported_media_type', message: 'send JSON, with content-type: application/json' } })
+    assert.equal(await count(), before + 1)
+  })
+
+  test('the cookie is Secure when auth is reached over https', async () => {
+    const other = tempDir()
+    const secure = await runWorker(definition(), { ...env, ATES_DATA_DIR: other.path, ATES_AUTH_PORT: '0', ATES_AUTH_URL: 'https://ates.example' }, { log: silentLogger })
+    try {
+      const response = await fetch(`${secure.url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://ates.example' },
+        body: new URLSearchParams({ email: ADMIN.email, beak: ADMIN.beak }),
+      })
+      assert.equal(response.status, 303)
+      assert.match(response.headers.get('set-cookie') ?? '', /; Secure/)
+      assert.doesNotMatch((await form({ email: ADMIN.email, beak: ADMIN.beak })).headers.get('set-cookie') ?? '', /Secure/, 'not over plain http')
+    } finally {
+      await secure.stop()
+      other.remove()
+    }
+  })
+
   test('HTML input is shown escaped', async () => {
     await call('POST', '/api/accounts', { name: '<script>alert(1)</script>', email: 'xss@ates.test', role: 'popug', beak: 'long-enough' }, adminToken)
     const html = await (await fetch(`${url}/`, { headers: { authorization: `Bearer ${adminToken}` } })).text()

@@ -5,7 +5,7 @@ import { deleteCookie, setCookie } from 'hono/cookie'
 import type { Child } from 'hono/jsx'
 import { CreateAccountBody, UpdateAccountBody } from '../../contracts/http/auth.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller, TOKEN_COOKIE } from '../runtime/auth.ts'
-import { check, HttpError, sameOrigins } from '../runtime/http.ts'
+import { check, HttpError } from '../runtime/http.ts'
 import { Layout, Page } from '../runtime/views/layout.tsx'
 import { isRefusal } from '../runtime/refusal.ts'
 import type { Ctx } from '../runtime/worker.ts'
@@ -66,7 +66,8 @@ export function pageRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Au
   const origins = Object.values(config.publicUrls)
   const urls = config.publicUrls
   const app = new Hono<AuthEnv>()
-  app.use('*', sameOrigins(origins))
+  // Sent back only over https when the public URL is https (behind a proxy that ends TLS, too).
+  const cookie = { httpOnly: true, sameSite: 'Lax', path: '/', secure: urls.auth.startsWith('https:') } as const
 
   app.get('/login', (c) => c.html(<LoginPage returnTo={safeReturnTo(c.req.query('return_to'), origins)} />))
   app.post('/login', async (c) => {
@@ -80,11 +81,11 @@ export function pageRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Au
         result.kind === 'throttled' ? `Too many failed logins: try again in ${Math.ceil(result.retryAfterSeconds / 60)} min.` : 'Wrong email or beak, or the account is inactive.'
       return c.html(<LoginPage returnTo={returnTo} email={email} error={message} />, status)
     }
-    setCookie(c, TOKEN_COOKIE, result.token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: result.expires_in })
+    setCookie(c, TOKEN_COOKIE, result.token, { ...cookie, maxAge: result.expires_in })
     return c.redirect(returnTo, 303)
   })
   app.post('/logout', (c) => {
-    deleteCookie(c, TOKEN_COOKIE, { path: '/' })
+    deleteCookie(c, TOKEN_COOKIE, cookie)
     return c.redirect('/login', 303)
   })
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { Hono } from 'hono'
 import { base64url } from 'jose'
 import type { Access } from './access.ts'
-import { type AuthEnv, authenticate, authOptions, requireRole } from './auth.ts'
+import { type AuthEnv, authenticate, authOptions, ownPagesOnly, requireRole } from './auth.ts'
 import { loadConfig } from './config.ts'
 import { notFound, onError } from './http.ts'
 import { silentLogger } from './log.ts'
@@ -136,5 +136,52 @@ describe('auth options from the configuration', () => {
     edge.get('/api/me', (c) => c.json(c.get('caller')))
     const response = await edge.request('/api/me', { headers: { authorization: `Bearer ${await issuer.token({ role: 'popug' })}` } })
     assert.equal(response.status, 200)
+  })
+})
+
+describe('writes only from our own pages', () => {
+  const ours = ['http://localhost:3000', 'http://localhost:3001']
+  const edge = new Hono()
+  edge.onError(onError(silentLogger))
+  edge.use('*', ownPagesOnly(ours))
+  edge.all('*', (c) => c.text('done'))
+  const write = (headers: Record<string, string>, method = 'POST') => edge.request('/api/tasks', { method, headers, body: method === 'GET' ? undefined : '{}' })
+  const cookie = { cookie: 'ates_token=a.b.c' }
+  const json = { 'content-type': 'application/json' }
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+
+  test('a write with the cookie passes from an aTES origin, or same-origin by Sec-Fetch-Site alone', async () => {
+    assert.equal((await write({ ...cookie, ...json, origin: 'http://localhost:3001' })).status, 200, 'another worker of ours')
+    assert.equal((await write({ ...cookie, ...form, origin: 'http://localhost:3000' })).status, 200)
+    assert.equal((await write({ ...cookie, ...json, 'sec-fetch-site': 'same-origin' })).status, 200)
+  })
+
+  test('a write with the cookie from anywhere else is refused, whatever its method and content type', async () => {
+    for (const [what, headers] of [
+      ['another site', { origin: 'https://evil.example' }],
+      ['another port of the same host', { origin: 'http://localhost:9999' }],
+      ['an opaque origin', { origin: 'null' }],
+      ['same-site by Sec-Fetch-Site', { 'sec-fetch-site': 'same-site' }],
+      ['cross-site by Sec-Fetch-Site', { 'sec-fetch-site': 'cross-site' }],
+      ['neither header', {}],
+      ['a foreign Origin that Sec-Fetch-Site calls same-origin', { origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' }],
+    ] as const) {
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+        for (const type of [json, form, { 'content-type': 'text/plain' }, {}]) {
+          const response = await write({ ...cookie, ...type, ...headers }, method)
+          assert.equal(response.status, 403, `${what}, ${method} ${JSON.stringify(type)}`)
+          assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'cross_site')
+        }
+      }
+    }
+  })
+
+  test('form posts without any credential are held to the same origins (a login); reads and Bearer calls pass', async () => {
+    assert.equal((await write({ ...form, origin: 'https://evil.example' })).status, 403)
+    assert.equal((await write({ 'content-type': 'text/plain' })).status, 403)
+    assert.equal((await write({ ...json })).status, 200, 'JSON without a cookie: a script, not a browser made to post')
+    assert.equal((await edge.request('/api/tasks/reassign', { method: 'POST' })).status, 200, 'nor a post without a body: it writes nothing without a credential')
+    assert.equal((await write({ ...cookie, origin: 'https://evil.example' }, 'GET')).status, 200)
+    assert.equal((await write({ ...cookie, ...form, authorization: 'Bearer x.y.z', origin: 'https://evil.example' })).status, 200)
   })
 })

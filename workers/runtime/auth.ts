@@ -63,6 +63,32 @@ export function bearerOrCookie(c: Context): string | undefined {
   return getCookie(c, TOKEN_COOKIE)
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+// What a page of any site can make a browser send without asking first (no CORS preflight).
+const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i
+
+/**
+ * Writes only from aTES's own pages (SPEC §5). A write (any method but GET, HEAD, OPTIONS)
+ * authenticated by the cookie, or carrying a body a form can send (a login, a logout), must come
+ * from one of the workers' public origins: its Origin says so, or, without an Origin, its
+ * Sec-Fetch-Site is same-origin. Another port of the same host or a sibling subdomain is the same
+ * *site*, so SameSite=Lax lets the cookie through and same-site is not enough. A request with an
+ * Authorization header passes: the cookie plays no part in it, and a browser adds that header to
+ * another site's request only if CORS allowed it, which no worker does.
+ */
+export function ownPagesOnly(origins: string[]): MiddlewareHandler {
+  const allowed = new Set(origins.map((o) => new URL(o).origin))
+  return async (c, next) => {
+    if (SAFE_METHODS.has(c.req.method) || c.req.header('authorization') !== undefined) return next()
+    const withCookie = getCookie(c, TOKEN_COOKIE) !== undefined
+    if (!withCookie && !FORM_TYPES.test(c.req.header('content-type') ?? '')) return next()
+    const origin = c.req.header('origin')
+    const ours = origin !== undefined ? allowed.has(origin) : c.req.header('sec-fetch-site') === 'same-origin'
+    if (!ours) throw new HttpError(403, 'cross_site', 'writes with the cookie, and form posts, are accepted only from aTES pages')
+    return next()
+  }
+}
+
 /** Verifies a token; undefined when it is forged, expired or meant for someone else. */
 export function tokenVerifier(options: Pick<AuthOptions, 'jwksUrl' | 'issuer' | 'audience' | 'keys'>) {
   // Cached; refetched when a token names a key id it does not know (after a cooldown).

@@ -54,6 +54,7 @@ function codeOf(status: number): string {
     404: 'not_found',
     409: 'conflict',
     413: 'payload_too_large',
+    415: 'unsupported_media_type',
     422: 'invalid',
     429: 'too_many_requests',
   }
@@ -101,8 +102,17 @@ export function check<S extends TSchema>(schema: S, value: unknown, what = 'body
   return value as Static<S>
 }
 
-/** Reads a JSON body (400 when it is not JSON) and checks it (422 when it does not fit). */
+const JSON_TYPE = /^application\/json\s*(;|$)/i
+
+/**
+ * Reads a JSON body (415 unless it says it is JSON, 400 when it is not) and checks it (422 when
+ * it does not fit). A form or text/plain body is what another site's page can make a browser
+ * send without asking; a JSON body it cannot.
+ */
 export async function jsonBody<S extends TSchema>(c: Context, schema: S): Promise<Static<S>> {
+  if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+    throw new HttpError(415, 'unsupported_media_type', 'send JSON, with content-type: application/json')
+  }
   let value: unknown
   try {
     value = await c.req.json()
@@ -159,25 +169,6 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
   })
   return app
-}
-
-/**
- * Form posts from pages: accepted only from the origins of our own workers, so another
- * site cannot make a logged-in browser post (the cookie is SameSite=Lax as well).
- */
-export function sameOrigins(origins: string[]): MiddlewareHandler {
-  const allowed = new Set(origins.map((o) => new URL(o).origin))
-  return async (c, next) => {
-    const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)
-    const isForm = /^(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)/i.test(c.req.header('content-type') ?? '')
-    if (unsafe && isForm) {
-      const origin = c.req.header('origin')
-      if (!origin || !allowed.has(origin)) {
-        throw new HttpError(403, 'forbidden', 'form posts are accepted only from aTES pages')
-      }
-    }
-    await next()
-  }
 }
 
 // A refusal answers with the status its worker's table gives its kind, in the JSON error shape.

@@ -12,6 +12,7 @@ import { type Access, accessConsumer, accessMigrations, replicaAccess } from './
 import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
+import { ownPagesOnly } from './auth.ts'
 import { limitBody, notFound, onError, opsRoutes, requestMetrics } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
@@ -183,6 +184,7 @@ export async function runWorker<DB>(
   app.notFound(notFound)
   app.use('*', requestMetrics(metrics))
   app.use('*', limitBody())
+  app.use('*', ownPagesOnly(Object.values(config.publicUrls)))
   app.route(
     '/',
     opsRoutes(metrics, {
