@@ -6,7 +6,7 @@ import type { Child } from 'hono/jsx'
 import { CreateAccountBody, UpdateAccountBody } from '../../contracts/http/auth.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller, TOKEN_COOKIE } from '../runtime/auth.ts'
 import { check, HttpError } from '../runtime/http.ts'
-import { Layout, Page } from '../runtime/views/layout.tsx'
+import { Layout, Page, stylesheet } from '../runtime/views/layout.tsx'
 import { isRefusal } from '../runtime/refusal.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import type { KeyRing } from './adapters/keys.ts'
@@ -19,11 +19,11 @@ import { Table } from '../runtime/views/table.tsx'
 
 const ROLES = ['popug', 'manager', 'accountant', 'admin'] as const
 
-const BARE_STYLE = `body{font:16px/1.45 system-ui,sans-serif;background:#f6f7f9;color:#1d2330;display:flex;justify-content:center;padding:3rem 1rem}
+const BARE_STYLE = stylesheet(`body{font:16px/1.45 system-ui,sans-serif;background:#f6f7f9;color:#1d2330;display:flex;justify-content:center;padding:3rem 1rem}
 form{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:1.5rem;width:100%;max-width:22rem}
 label{display:block;margin:.6rem 0 .2rem}input{font:inherit;width:100%;padding:.4rem .5rem;border:1px solid #c5cad3;border-radius:4px}
 button{font:inherit;margin-top:1rem;width:100%;background:#2456c8;color:#fff;border:0;border-radius:4px;padding:.5rem;cursor:pointer}
-.error{background:#fef3f2;border:1px solid #fecdca;border-radius:6px;padding:.5rem .7rem}`
+.error{background:#fef3f2;border:1px solid #fecdca;border-radius:6px;padding:.5rem .7rem}`)
 
 /** A page without the dashboards' frame: the login form. */
 function Bare({ title, children }: { title: string; children: Child }) {

@@ -171,6 +171,56 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
   return app
 }
 
+export type PageHeaderOptions = {
+  /** The public origins of every worker: where forms may post and a login may send the browser back. */
+  origins: string[]
+  /** This worker's public URL: over https, browsers are told to stay on https. */
+  selfUrl: string
+  /** The CSP sources of the pages' style sheets (views/layout.tsx, styleSources). */
+  styles: () => string[]
+}
+
+/**
+ * Security headers on every page (everything but /api/, whose JSON is never rendered as a
+ * document: the API's hot path stays as it was). The CSP runs no script at all, applies only
+ * the pages' own style sheets (by hash), lets forms post only to aTES, and lets no one frame a
+ * page. The referrer policy is the browsers' default, said out loud: with no-referrer or
+ * same-origin a browser sends `Origin: null` with a form posted to another worker (a logout),
+ * and ownPagesOnly would refuse it.
+ */
+export function pageHeaders(options: PageHeaderOptions): MiddlewareHandler {
+  const formTargets = [...new Set(options.origins.map((o) => new URL(o).origin))].join(' ')
+  const fixed: Array<[string, string]> = [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['X-Frame-Options', 'DENY'],
+    ['Referrer-Policy', 'strict-origin-when-cross-origin'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Cross-Origin-Resource-Policy', 'same-origin'],
+    ...(options.selfUrl.startsWith('https:') ? [['Strict-Transport-Security', 'max-age=31536000'] as [string, string]] : []),
+  ]
+  let policy = { styles: -1, text: '' }
+  return async (c, next) => {
+    await next()
+    if (c.req.path.startsWith('/api/')) return
+    const styles = options.styles()
+    if (styles.length !== policy.styles) {
+      const text = [
+        "default-src 'none'",
+        "script-src 'none'",
+        `style-src ${styles.join(' ') || "'none'"}`,
+        "img-src 'self'",
+        `form-action 'self' ${formTargets}`,
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+      ].join('; ')
+      policy = { styles: styles.length, text }
+    }
+    const headers = c.res.headers
+    headers.set('Content-Security-Policy', policy.text)
+    for (const [name, value] of fixed) headers.set(name, value)
+  }
+}
+
 // A refusal answers with the status its worker's table gives its kind, in the JSON error shape.
 export type RefusalTable<R extends Refusal> = {
   [K in R['kind']]: { status: ContentfulStatusCode; message?: string; details?: (refusal: Extract<R, { kind: K }>) => unknown }

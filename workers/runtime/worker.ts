@@ -13,12 +13,13 @@ import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import { type ConsumerOptions, EventConsumer, type Handlers, subscriptionOf } from './consumer.ts'
 import { ownPagesOnly } from './auth.ts'
-import { limitBody, notFound, onError, opsRoutes, requestMetrics } from './http.ts'
+import { limitBody, notFound, onError, opsRoutes, pageHeaders, requestMetrics } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { connectNats, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { readToEnd } from './replay.ts'
+import { styleSources } from './views/layout.tsx'
 import { type Migration, openStore, type Store } from './store.ts'
 
 export type Clock = {
@@ -183,6 +184,7 @@ export async function runWorker<DB>(
   app.onError(onError(log))
   app.notFound(notFound)
   app.use('*', requestMetrics(metrics))
+  app.use('*', pageHeaders({ origins: Object.values(config.publicUrls), selfUrl: config.publicUrls[name], styles: styleSources }))
   app.use('*', limitBody())
   app.use('*', ownPagesOnly(Object.values(config.publicUrls)))
   app.route(

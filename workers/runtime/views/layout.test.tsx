@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import { Hono } from 'hono'
 import { loadConfig } from '../config.ts'
-import { dashboardsFor, Layout } from './layout.tsx'
+import { dashboardsFor, Layout, styleSources } from './layout.tsx'
 
 // The URLs a worker links to when nothing is configured.
 const urls = loadConfig({}).publicUrls
@@ -28,4 +29,14 @@ test('the layout escapes what people typed', async () => {
   assert.ok(html.includes('href="http://localhost:3002/"'))
   assert.ok(!html.includes('http://localhost:3003/'), 'no analytics link for a popug')
   assert.ok(html.includes('section>h2:first-child{'), 'the style sheet reaches the browser as written, not escaped')
+})
+
+test("the style sheet a page carries is the one whose hash the pages' CSP allows", async () => {
+  const app = new Hono()
+  app.get('/', (c) => c.html(<Layout title="Tasks" current="tasks" urls={urls} caller={{ id: 'x', role: 'popug', name: 'Pip' }} />))
+  const html = await (await app.request('/')).text()
+  const css = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? ''
+  assert.ok(css.length > 100)
+  assert.ok(styleSources().includes(`'sha256-${createHash('sha256').update(css).digest('base64')}'`))
+  assert.doesNotMatch(html, /style="/, 'no style attribute: the CSP allows none')
 })
