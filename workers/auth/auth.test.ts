@@ -41,6 +41,7 @@ before(async () => {
     ATES_TASKS_URL: 'http://127.0.0.1:3901',
     ATES_ADMIN_EMAIL: ADMIN.email,
     ATES_ADMIN_BEAK: ADMIN.beak,
+    ATES_TRUSTED_PROXIES: '127.0.0.1',
   }
   await start()
 })
@@ -236,15 +237,46 @@ describe('account administration', () => {
     assert.equal((await accountEvents()).length, eventsBefore)
   })
 
-  test('repeated failures for one email are throttled with 429', async () => {
+  // The test talks to auth through 127.0.0.1, which it names a trusted proxy: X-Forwarded-For
+  // then says which client each request stands for.
+  const loginFrom = async (client: string, email: string, beak: string) => {
+    const response = await fetch(`${url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+      body: JSON.stringify({ email, beak }),
+    })
+    return { status: response.status, retryAfter: Number(response.headers.get('retry-after') ?? 0) }
+  }
+
+  test("a stranger's wrong beaks slow the stranger and the account for a while, but never keep the owner out", async () => {
     await call('POST', '/api/accounts', { name: 'Gosha', email: 'gosha@ates.test', role: 'popug', beak: 'gosha-beak' }, adminToken)
+    assert.equal((await loginFrom('198.51.100.10', 'gosha@ates.test', 'gosha-beak')).status, 200, "the owner's usual address")
+    const stranger: number[] = []
+    for (let i = 0; i < 8; i++) stranger.push((await loginFrom('203.0.113.66', 'gosha@ates.test', `wrong-${i}`)).status)
+    assert.deepEqual(stranger, [401, 401, 401, 401, 401, 401, 429, 429], 'five free failures, then the account waits')
+
+    assert.equal((await loginFrom('198.51.100.10', 'gosha@ates.test', 'gosha-beak')).status, 200, 'the owner, from an address it logged in from')
+    const elsewhere = await loginFrom('198.51.100.77', 'gosha@ates.test', 'gosha-beak')
+    assert.equal(elsewhere.status, 429, 'from a new address the owner waits too, briefly')
+    assert.ok(elsewhere.retryAfter >= 1 && elsewhere.retryAfter <= 60, `Retry-After ${elsewhere.retryAfter}`)
+    await new Promise((resolve) => setTimeout(resolve, elsewhere.retryAfter * 1000))
+    assert.equal((await loginFrom('198.51.100.77', 'gosha@ates.test', 'gosha-beak')).status, 200, 'a delay, not a lock')
+    assert.equal((await loginFrom('198.51.100.3', ADMIN.email, ADMIN.beak)).status, 200, 'other accounts are not affected')
+  })
+
+  test('one address spraying a beak over many accounts is slowed after ten failures; other addresses are not', async () => {
     const statuses: number[] = []
-    for (let i = 0; i < 5; i++) statuses.push((await call('POST', '/api/login', { email: 'gosha@ates.test', beak: `wrong-${i}` })).status)
-    assert.deepEqual(statuses, [401, 401, 401, 401, 401])
-    const throttled = await call('POST', '/api/login', { email: 'gosha@ates.test', beak: 'gosha-beak' })
-    assert.equal(throttled.status, 429, 'even the right beak waits')
-    assert.ok(Number(throttled.headers.get('retry-after')) > 0)
-    assert.equal((await call('POST', '/api/login', { email: ADMIN.email, beak: ADMIN.beak })).status, 200, 'other emails are not affected')
+    for (let i = 0; i < 12; i++) statuses.push((await loginFrom('203.0.113.99', `nobody-${i}@ates.test`, 'Summer2026!')).status)
+    assert.deepEqual(statuses, [...Array<number>(10).fill(401), 401, 429])
+    assert.equal((await loginFrom('203.0.113.99', ADMIN.email, ADMIN.beak)).status, 429, 'even a right beak waits, from that address')
+    assert.equal((await loginFrom('203.0.113.100', ADMIN.email, ADMIN.beak)).status, 200)
+    // Without a trusted proxy in between, a client cannot pick the address it is counted under.
+    const direct = await fetch(`${url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '127.0.0.1, 203.0.113.100' },
+      body: JSON.stringify({ email: ADMIN.email, beak: ADMIN.beak }),
+    })
+    assert.equal(direct.status, 200)
   })
 })
 

@@ -5,17 +5,19 @@ import type { Config } from '../runtime/config.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { DUMMY_HASH, hashBeak, verifyBeak } from './adapters/beak.ts'
 import type { KeyRing } from './adapters/keys.ts'
+import { Lru } from '../runtime/lru.ts'
 import {
   type Account,
   type AccountChange,
   afterFailure,
   applyChange,
-  type Attempts,
   changesAccess,
+  clientKey,
+  type Failures,
   loginGate,
-  noAttempts,
   normalizeEmail,
   type Refusal,
+  THROTTLES,
 } from './domain.ts'
 import { isRefusal } from '../runtime/refusal.ts'
 import { countAccounts, type DB, findByEmail, findById, insertAccount, toAccount, updateAccount } from './store.ts'
@@ -60,9 +62,18 @@ export async function bootstrapAdmin(ctx: Ctx<DB>): Promise<Account | undefined>
 
 export type LoginResult = { token: string; token_type: 'Bearer'; expires_in: number; account: Account }
 
-/** Checks credentials with throttling per email; every wrong answer looks the same. */
+/** How many clients, accounts and (account, client) pairs the throttle remembers, each. */
+const REMEMBERED = 20_000
+
+/**
+ * Checks credentials, throttled per client address and per account (domain.ts); every wrong
+ * answer looks the same, whether the account exists or not.
+ */
 export class Logins {
-  private readonly attempts = new Map<string, Attempts>()
+  private readonly clients = new Lru<string, Failures>(REMEMBERED)
+  private readonly accounts = new Lru<string, Failures>(REMEMBERED)
+  /** When a login to an account last succeeded from a client, by `${email} ${client}`. */
+  private readonly known = new Lru<string, number>(REMEMBERED)
 
   constructor(
     private readonly ctx: Ctx<DB>,
@@ -70,22 +81,30 @@ export class Logins {
     private readonly config: Pick<Config, 'jwtIssuer' | 'jwtAudience' | 'jwtTtlSeconds'>,
   ) {}
 
-  async login(rawEmail: string, beak: string): Promise<LoginResult | Refusal> {
+  /** `address`: the client's address as the edge sees it (runtime clientAddress). */
+  async login(rawEmail: string, beak: string, address: string): Promise<LoginResult | Refusal> {
     const email = normalizeEmail(rawEmail)
+    const client = clientKey(address)
+    const pair = `${email} ${client}`
     const now = this.ctx.now().getTime()
-    const attempts = this.attempts.get(email) ?? noAttempts
-    const gate = loginGate(attempts, now)
+    const failures = { client: this.clients.get(client), account: this.accounts.get(email) }
+    const gate = loginGate({ ...failures, knownSince: this.known.get(pair) }, now)
     if (!gate.allowed) return { kind: 'throttled', retryAfterSeconds: gate.retryAfterSeconds }
+    // Counted as a failure before the beak is checked, which takes a while: attempts sent all at
+    // once would otherwise all pass the gate. A success takes it back.
+    this.clients.set(client, afterFailure(failures.client, THROTTLES.client, now))
+    this.accounts.set(email, afterFailure(failures.account, THROTTLES.account, now))
     const found = findByEmail(this.ctx.store, email)
     const beakOk = await verifyBeak(beak, found?.beak_hash ?? DUMMY_HASH)
     // Read again after the hash: an admin may have changed the account meanwhile, and the token
     // must carry the role it has when the token is issued.
     const row = found && findById(this.ctx.store, found.account_id)
-    if (!row || !beakOk || row.active !== 1) {
-      this.remember(email, afterFailure(attempts, now))
-      return { kind: 'invalid_credentials' }
-    }
-    this.attempts.delete(email)
+    if (!row || !beakOk || row.active !== 1) return { kind: 'invalid_credentials' }
+    // Only this attempt is taken back: a success neither wipes a stranger's failures on the
+    // account nor lets a sprayer with one valid account start over.
+    takeBack(this.clients, client)
+    takeBack(this.accounts, email)
+    this.known.set(pair, now)
     const account = toAccount(row)
     const token = await this.keys.sign(account, {
       issuer: this.config.jwtIssuer,
@@ -95,10 +114,10 @@ export class Logins {
     })
     return { token, token_type: 'Bearer', expires_in: this.config.jwtTtlSeconds, account }
   }
+}
 
-  private remember(email: string, attempts: Attempts): void {
-    // Bounded: forget the oldest emails first.
-    if (this.attempts.size >= 10_000) this.attempts.delete(this.attempts.keys().next().value as string)
-    this.attempts.set(email, attempts)
-  }
+function takeBack(failures: Lru<string, Failures>, key: string): void {
+  const counted = failures.get(key)
+  if (counted && counted.count > 1) failures.set(key, { ...counted, count: counted.count - 1 })
+  else failures.delete(key)
 }

@@ -5,7 +5,7 @@ import { deleteCookie, setCookie } from 'hono/cookie'
 import type { Child } from 'hono/jsx'
 import { CreateAccountBody, UpdateAccountBody } from '../../contracts/http/auth.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller, TOKEN_COOKIE } from '../runtime/auth.ts'
-import { check, HttpError } from '../runtime/http.ts'
+import { check, clientAddresses, HttpError } from '../runtime/http.ts'
 import { Layout, Page, stylesheet } from '../runtime/views/layout.tsx'
 import { isRefusal } from '../runtime/refusal.ts'
 import type { Ctx } from '../runtime/worker.ts'
@@ -67,6 +67,7 @@ export function pageRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Au
   const urls = config.publicUrls
   const app = new Hono<AuthEnv>()
   // Sent back only over https when the public URL is https (behind a proxy that ends TLS, too).
+  const clientOf = clientAddresses(config.trustedProxies)
   const cookie = { httpOnly: true, sameSite: 'Lax', path: '/', secure: urls.auth.startsWith('https:') } as const
 
   app.get('/login', (c) => c.html(<LoginPage returnTo={safeReturnTo(c.req.query('return_to'), origins)} />))
@@ -74,12 +75,12 @@ export function pageRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Au
     const form = await c.req.parseBody()
     const email = text(form, 'email') ?? ''
     const returnTo = safeReturnTo(text(form, 'return_to'), origins)
-    const result = await logins.login(email, text(form, 'beak') ?? '')
+    const result = await logins.login(email, text(form, 'beak') ?? '', clientOf(c))
     if (isRefusal(result)) {
-      const status = result.kind === 'throttled' ? 429 : 401
-      const message =
-        result.kind === 'throttled' ? `Too many failed logins: try again in ${Math.ceil(result.retryAfterSeconds / 60)} min.` : 'Wrong email or beak, or the account is inactive.'
-      return c.html(<LoginPage returnTo={returnTo} email={email} error={message} />, status)
+      if (result.kind !== 'throttled') return c.html(<LoginPage returnTo={returnTo} email={email} error="Wrong email or beak, or the account is inactive." />, 401)
+      const wait = result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} s` : `${Math.ceil(result.retryAfterSeconds / 60)} min`
+      c.header('retry-after', String(result.retryAfterSeconds))
+      return c.html(<LoginPage returnTo={returnTo} email={email} error={`Too many failed logins: try again in ${wait}.`} />, 429)
     }
     setCookie(c, TOKEN_COOKIE, result.token, { ...cookie, maxAge: result.expires_in })
     return c.redirect(returnTo, 303)

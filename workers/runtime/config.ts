@@ -1,4 +1,5 @@
 // Configuration is environment variables with working defaults (README lists them all).
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 
 export type WorkerName = 'auth' | 'tasks' | 'billing' | 'close' | 'analytics'
@@ -31,6 +32,11 @@ export type Config = {
   jwtAudience: string
   adminEmail: string
   adminBeak: string
+  /**
+   * Proxies in front of the edges (addresses or CIDR ranges): only a request from one of them
+   * is believed about its client's address (X-Forwarded-For), which login throttling keys on.
+   */
+  trustedProxies: string[]
   smtpUrl: string | undefined
   logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
@@ -53,6 +59,21 @@ export function parseDuration(key: string, raw: string): number {
   if (!match) throw new ConfigError(`${key} must be a duration like 3600, 15m, 8h or 7d, got "${raw}"`)
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd']
   return Number(match[1]) * unit
+}
+
+/** "10.0.0.1, 172.16.0.0/12, ::1" → each an IP address or a CIDR range. */
+function proxies(raw: string): string[] {
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const entry of list) {
+    const [address = '', prefix, extra] = entry.split('/')
+    const family = isIP(address)
+    const bits = family === 4 ? 32 : 128
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits)
+    if (!family || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`ATES_TRUSTED_PROXIES must list IP addresses or CIDR ranges (10.0.0.1, 10.0.0.0/8, ::1), got "${entry}"`)
+    }
+  }
+  return list
 }
 
 function timeZone(raw: string): string {
@@ -93,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtAudience: env.ATES_JWT_AUDIENCE || 'ates',
     adminEmail: env.ATES_ADMIN_EMAIL || 'admin@ates.local',
     adminBeak: env.ATES_ADMIN_BEAK || 'admin-beak',
+    trustedProxies: proxies(env.ATES_TRUSTED_PROXIES ?? ''),
     smtpUrl: env.ATES_SMTP_URL || undefined,
     logLevel: logLevel as Config['logLevel'],
   }

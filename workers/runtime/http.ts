@@ -1,6 +1,7 @@
 // What every worker's HTTP edge shares: the JSON error shape (SPEC §4), body parsing
 // with TypeBox, a size limit, request metrics, and /healthz, /readyz, /metrics.
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import { BlockList, isIP } from 'node:net'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -169,6 +170,43 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
     return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' })
   })
   return app
+}
+
+/** An IPv4 address as IPv4, also when a dual-stack socket reports it as ::ffff:a.b.c.d. */
+function plainAddress(raw: string | undefined): string | undefined {
+  const address = raw?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')
+  return address && isIP(address) ? address : undefined
+}
+
+/**
+ * Where a request comes from: the peer's address, unless that peer is one of the trusted
+ * proxies (ATES_TRUSTED_PROXIES), whose X-Forwarded-For is then read from its right end: the
+ * client is the nearest address that is not itself a trusted proxy. Anyone else's
+ * X-Forwarded-For is ignored, so a client cannot pick the address it is throttled by.
+ */
+export function clientAddresses(trustedProxies: string[]): (c: Context) => string {
+  const trusted = new BlockList()
+  for (const entry of trustedProxies) {
+    const [address = '', prefix] = entry.split('/')
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4'
+    if (prefix === undefined) trusted.addAddress(address, family)
+    else trusted.addSubnet(address, Number(prefix), family)
+  }
+  const isTrusted = (address: string) => trusted.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4')
+  return (c) => {
+    const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+    let client = plainAddress(env?.incoming?.socket?.remoteAddress)
+    if (!client) return 'unknown'
+    if (trustedProxies.length === 0 || !isTrusted(client)) return client
+    const hops = (c.req.header('x-forwarded-for') ?? '').split(',').reverse()
+    for (const hop of hops) {
+      const address = plainAddress(hop)
+      if (!address) break
+      client = address
+      if (!isTrusted(address)) break
+    }
+    return client
+  }
 }
 
 export type PageHeaderOptions = {
