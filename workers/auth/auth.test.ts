@@ -1,6 +1,7 @@
 // auth through real HTTP, a real nats-server and its real SQLite file.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { randomBytes, randomUUID, scryptSync } from 'node:crypto'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, test } from 'node:test'
@@ -24,8 +25,11 @@ let auth: RunningWorker<DB>
 let env: Record<string, string>
 let url: string
 
+/** auth's clock stands still while this is set: throttling delays are tested without waiting for them. */
+let frozenAt: number | undefined
+
 async function start(): Promise<void> {
-  auth = await runWorker(definition(), env, { log: silentLogger })
+  auth = await runWorker(definition({ now: () => new Date(frozenAt ?? Date.now()), newId: randomUUID }), env, { log: silentLogger })
 }
 
 before(async () => {
@@ -67,6 +71,15 @@ async function login(email: string, beak: string): Promise<string> {
   const response = await call('POST', '/api/login', { email, beak })
   assert.equal(response.status, 200, JSON.stringify(response.body))
   return response.body.token
+}
+
+function beakHashOf(email: string): string {
+  const sqlite = new Database(join(dir.path, 'auth.sqlite'), { readonly: true })
+  try {
+    return (sqlite.prepare('SELECT beak_hash FROM accounts WHERE email = ?').get(email) as { beak_hash: string }).beak_hash
+  } finally {
+    sqlite.close()
+  }
 }
 
 async function accountEvents() {
@@ -148,6 +161,25 @@ describe('login and tokens', () => {
       assert.equal(response.body.error.code, 'unauthenticated', what)
     }
     assert.equal((await call('GET', '/api/me')).status, 401, 'no token')
+  })
+
+  test('a beak hashed the old way (scrypt$salt$hash, N=2^14) still logs in, and that login stores it at today\'s cost', async () => {
+    const made = await call('POST', '/api/accounts', { name: 'Old Timer', email: 'old@ates.test', role: 'popug', beak: 'old-timer-beak' }, adminToken)
+    assert.equal(made.status, 201)
+    assert.match(beakHashOf('old@ates.test'), /^scrypt\$32768\$8\$3\$/, 'new accounts get today\'s cost')
+    const salt = randomBytes(16)
+    const old = `scrypt$${salt.toString('base64')}$${scryptSync('old-timer-beak', salt, 32, { N: 2 ** 14, r: 8, p: 1 }).toString('base64')}`
+    const sqlite = new Database(join(dir.path, 'auth.sqlite'))
+    sqlite.prepare('UPDATE accounts SET beak_hash = ? WHERE email = ?').run(old, 'old@ates.test')
+    sqlite.close()
+
+    assert.equal((await call('POST', '/api/login', { email: 'old@ates.test', beak: 'wrong-beak' })).status, 401)
+    assert.equal(beakHashOf('old@ates.test'), old, 'a wrong beak changes nothing')
+    assert.equal((await call('POST', '/api/login', { email: 'old@ates.test', beak: 'old-timer-beak' })).status, 200)
+    const upgraded = beakHashOf('old@ates.test')
+    assert.match(upgraded, /^scrypt\$32768\$8\$3\$[\w+/]+=*\$[\w+/]+=*$/)
+    assert.equal((await call('POST', '/api/login', { email: 'old@ates.test', beak: 'old-timer-beak' })).status, 200, 'the new hash logs in')
+    assert.equal(beakHashOf('old@ates.test'), upgraded, 'and is kept')
   })
 
   test('signing keys survive a restart: a token from before still works', async () => {
@@ -248,8 +280,12 @@ describe('account administration', () => {
     return { status: response.status, retryAfter: Number(response.headers.get('retry-after') ?? 0) }
   }
 
-  test("a stranger's wrong beaks slow the stranger and the account for a while, but never keep the owner out", async () => {
+  test("a stranger's wrong beaks slow the stranger and the account for a while, but never keep the owner out", async (t) => {
     await call('POST', '/api/accounts', { name: 'Gosha', email: 'gosha@ates.test', role: 'popug', beak: 'gosha-beak' }, adminToken)
+    frozenAt = Date.now()
+    t.after(() => {
+      frozenAt = undefined
+    })
     assert.equal((await loginFrom('198.51.100.10', 'gosha@ates.test', 'gosha-beak')).status, 200, "the owner's usual address")
     const stranger: number[] = []
     for (let i = 0; i < 8; i++) stranger.push((await loginFrom('203.0.113.66', 'gosha@ates.test', `wrong-${i}`)).status)
@@ -259,12 +295,16 @@ describe('account administration', () => {
     const elsewhere = await loginFrom('198.51.100.77', 'gosha@ates.test', 'gosha-beak')
     assert.equal(elsewhere.status, 429, 'from a new address the owner waits too, briefly')
     assert.ok(elsewhere.retryAfter >= 1 && elsewhere.retryAfter <= 60, `Retry-After ${elsewhere.retryAfter}`)
-    await new Promise((resolve) => setTimeout(resolve, elsewhere.retryAfter * 1000))
+    frozenAt! += elsewhere.retryAfter * 1000
     assert.equal((await loginFrom('198.51.100.77', 'gosha@ates.test', 'gosha-beak')).status, 200, 'a delay, not a lock')
     assert.equal((await loginFrom('198.51.100.3', ADMIN.email, ADMIN.beak)).status, 200, 'other accounts are not affected')
   })
 
-  test('one address spraying a beak over many accounts is slowed after ten failures; other addresses are not', async () => {
+  test('one address spraying a beak over many accounts is slowed after ten failures; other addresses are not', async (t) => {
+    frozenAt = Date.now()
+    t.after(() => {
+      frozenAt = undefined
+    })
     const statuses: number[] = []
     for (let i = 0; i < 12; i++) statuses.push((await loginFrom('203.0.113.99', `nobody-${i}@ates.test`, 'Summer2026!')).status)
     assert.deepEqual(statuses, [...Array<number>(10).fill(401), 401, 429])

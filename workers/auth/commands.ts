@@ -3,7 +3,7 @@
 import type { CreateAccountBody } from '../../contracts/http/auth.ts'
 import type { Config } from '../runtime/config.ts'
 import type { Ctx } from '../runtime/worker.ts'
-import { DUMMY_HASH, hashBeak, verifyBeak } from './adapters/beak.ts'
+import { DUMMY_HASH, hashBeak, needsRehash, verifyBeak } from './adapters/beak.ts'
 import type { KeyRing } from './adapters/keys.ts'
 import { Lru } from '../runtime/lru.ts'
 import {
@@ -20,7 +20,7 @@ import {
   THROTTLES,
 } from './domain.ts'
 import { isRefusal } from '../runtime/refusal.ts'
-import { countAccounts, type DB, findByEmail, findById, insertAccount, toAccount, updateAccount } from './store.ts'
+import { countAccounts, type DB, findByEmail, findById, insertAccount, replaceBeakHash, toAccount, updateAccount } from './store.ts'
 
 export async function createAccount(ctx: Ctx<DB>, body: CreateAccountBody): Promise<Account | Refusal> {
   const email = normalizeEmail(body.email)
@@ -105,6 +105,8 @@ export class Logins {
     takeBack(this.clients, client)
     takeBack(this.accounts, email)
     this.known.set(pair, now)
+    // The beak is known right now, and only now: a hash made at a lower cost is replaced.
+    if (needsRehash(row.beak_hash)) replaceBeakHash(this.ctx.store, row.account_id, row.beak_hash, await hashBeak(beak))
     const account = toAccount(row)
     const token = await this.keys.sign(account, {
       issuer: this.config.jwtIssuer,

@@ -1,4 +1,4 @@
-// auth's own SQLite: accounts (beaks as scrypt hashes) and the token signing keys.
+// auth's own SQLite: accounts (beaks as scrypt hashes, adapters/beak.ts) and the token signing keys.
 import type { Role } from '../runtime/auth.ts'
 import type { Migration, Store } from '../runtime/store.ts'
 import type { Account } from './domain.ts'
@@ -100,9 +100,9 @@ export function updateAccount(store: Store<DB>, account: Account, at: Date, acce
   )
 }
 
-/** Replaces an account's beak hash (a stronger one after a login with the old). */
-export function updateBeakHash(store: Store<DB>, id: string, beakHash: string): void {
-  store.run(store.db.updateTable('accounts').set({ beak_hash: beakHash }).where('account_id', '=', id))
+/** Replaces an account's beak hash with a stronger one, unless another login replaced it first. */
+export function replaceBeakHash(store: Store<DB>, id: string, old: string, beakHash: string): void {
+  store.run(store.db.updateTable('accounts').set({ beak_hash: beakHash }).where('account_id', '=', id).where('beak_hash', '=', old))
 }
 
 /** The signing keys, newest first. */
