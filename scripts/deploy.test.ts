@@ -96,7 +96,10 @@ describe('deploy/ follows the make targets', () => {
       assert.match(usersConf, new RegExp(`\\{ user: ${worker}, password: \\$${variable}[ ,]`), `users.conf has ${worker} with ${variable}`)
       assert.equal(field(block, 'ports'), `["${ports[worker]}:${ports[worker]}"]`)
       if (worker !== 'auth') assert.equal(env.ATES_AUTH_JWKS_URL, `http://auth:${ports.auth}/.well-known/jwks.json`)
+      assert.equal(env.ATES_ALLOW_DEFAULT_ADMIN_BEAK, undefined, `${worker} is not told the default admin beak will do`)
     }
+    assert.equal(environment(all.get('auth')!).ATES_ADMIN_BEAK, '${ATES_ADMIN_BEAK:?}', 'compose cannot start auth without the first admin\'s beak')
+    assert.doesNotMatch(dockerfile, /ATES_ALLOW_DEFAULT_ADMIN_BEAK|ATES_ADMIN_BEAK/, 'nor does the image bring one')
     assert.match(compose, /x-worker: &worker\n(?: {2}.*\n)*? {2}depends_on:\n {4}provision: \{ condition: service_completed_successfully \}/)
   })
 

@@ -415,3 +415,32 @@ describe('browser login', () => {
     assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/)
   })
 })
+
+describe('the default admin beak', () => {
+  test('auth refuses it outside make up, and a beak given later replaces it', async () => {
+    const own = tempDir()
+    const bare = { ...env, ATES_DATA_DIR: own.path, ATES_AUTH_PORT: '0', ATES_ADMIN_EMAIL: 'first@ates.test', ATES_ADMIN_BEAK: '' }
+    const run = (extra: Record<string, string>) => runWorker(definition(), { ...bare, ...extra }, { log: silentLogger })
+    const loginAt = (worker: RunningWorker<DB>, beak: string) =>
+      fetch(`${worker.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'first@ates.test', beak }) })
+    try {
+      await assert.rejects(run({}), /set ATES_ADMIN_BEAK: the first admin \(first@ates\.test\) would get the public default beak/)
+      await assert.rejects(run({ ATES_ADMIN_BEAK: 'admin-beak' }), /would get the public default beak/, 'the default, spelt out')
+
+      const local = await run({ ATES_ALLOW_DEFAULT_ADMIN_BEAK: '1' })
+      assert.equal((await loginAt(local, 'admin-beak')).status, 200, 'make up may')
+      await local.stop()
+
+      await assert.rejects(run({}), /first@ates\.test still logs in with the public default beak/)
+      const deployed = await run({ ATES_ADMIN_BEAK: 'a-real-secret-beak' })
+      assert.equal((await loginAt(deployed, 'admin-beak')).status, 401, 'the default is gone')
+      assert.equal((await loginAt(deployed, 'a-real-secret-beak')).status, 200)
+      await deployed.stop()
+      const again = await run({})
+      assert.equal((await loginAt(again, 'a-real-secret-beak')).status, 200, 'once replaced, auth starts without the variable')
+      await again.stop()
+    } finally {
+      own.remove()
+    }
+  })
+})

@@ -1,7 +1,7 @@
 // auth's commands: each change to an account and its accounts.* event in one transaction,
 // and logging in.
 import type { CreateAccountBody } from '../../contracts/http/auth.ts'
-import type { Config } from '../runtime/config.ts'
+import { type Config, ConfigError, DEFAULT_ADMIN_BEAK } from '../runtime/config.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { DUMMY_HASH, hashBeak, needsRehash, verifyBeak } from './adapters/beak.ts'
 import type { KeyRing } from './adapters/keys.ts'
@@ -52,12 +52,30 @@ export function changeAccount(ctx: Ctx<DB>, id: string, change: AccountChange): 
   })
 }
 
-/** The first start: the admin from ATES_ADMIN_EMAIL / ATES_ADMIN_BEAK, once. */
-export async function bootstrapAdmin(ctx: Ctx<DB>): Promise<Account | undefined> {
-  if (countAccounts(ctx.store) > 0) return undefined
-  const { adminEmail, adminBeak } = ctx.config
-  const created = await createAccount(ctx, { name: 'Administrator', email: adminEmail, role: 'admin', beak: adminBeak })
-  return isRefusal(created) ? undefined : created
+export type AdminBootstrap = { created?: Account; replacedDefaultBeak?: boolean }
+
+/**
+ * At every start: the first start creates the admin from ATES_ADMIN_EMAIL / ATES_ADMIN_BEAK;
+ * later ones make sure that admin no longer logs in with the public default beak. The default
+ * is accepted only with ATES_ALLOW_DEFAULT_ADMIN_BEAK=1 (make up, make cluster); elsewhere auth
+ * refuses to start, or, when ATES_ADMIN_BEAK is given, replaces the default with it.
+ */
+export async function bootstrapAdmin(ctx: Ctx<DB>): Promise<AdminBootstrap> {
+  const { adminEmail, adminBeak, allowDefaultAdminBeak } = ctx.config
+  const defaultBeak = adminBeak === DEFAULT_ADMIN_BEAK
+  if (countAccounts(ctx.store) === 0) {
+    if (defaultBeak && !allowDefaultAdminBeak) {
+      throw new ConfigError(`set ATES_ADMIN_BEAK: the first admin (${adminEmail}) would get the public default beak`)
+    }
+    const created = await createAccount(ctx, { name: 'Administrator', email: adminEmail, role: 'admin', beak: adminBeak })
+    return isRefusal(created) ? {} : { created }
+  }
+  if (defaultBeak && allowDefaultAdminBeak) return {}
+  const admin = findByEmail(ctx.store, normalizeEmail(adminEmail))
+  if (!admin || !(await verifyBeak(DEFAULT_ADMIN_BEAK, admin.beak_hash))) return {}
+  if (defaultBeak) throw new ConfigError(`set ATES_ADMIN_BEAK: ${adminEmail} still logs in with the public default beak, and it will replace it`)
+  replaceBeakHash(ctx.store, admin.account_id, admin.beak_hash, await hashBeak(adminBeak))
+  return { replacedDefaultBeak: true }
 }
 
 export type LoginResult = { token: string; token_type: 'Bearer'; expires_in: number; account: Account }

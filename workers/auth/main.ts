@@ -22,7 +22,8 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
       keys = await loadKeyRing(ctx.store, ctx.newId, ctx.now)
       logins = new Logins(ctx, keys, ctx.config)
       const admin = await bootstrapAdmin(ctx)
-      if (admin) ctx.log.info('first admin created', { email: admin.email })
+      if (admin.created) ctx.log.info('first admin created', { email: admin.created.email })
+      if (admin.replacedDefaultBeak) ctx.log.warn("the admin's default beak was replaced by ATES_ADMIN_BEAK", { email: ctx.config.adminEmail })
     },
     routes: (ctx) => {
       const app = new Hono()

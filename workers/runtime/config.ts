@@ -33,6 +33,11 @@ export type Config = {
   adminEmail: string
   adminBeak: string
   /**
+   * Whether auth may run with DEFAULT_ADMIN_BEAK: only where the stack is local and known to be
+   * (make up and make cluster set ATES_ALLOW_DEFAULT_ADMIN_BEAK=1); anywhere else auth refuses.
+   */
+  allowDefaultAdminBeak: boolean
+  /**
    * Proxies in front of the edges (addresses or CIDR ranges): only a request from one of them
    * is believed about its client's address (X-Forwarded-For), which login throttling keys on.
    */
@@ -42,6 +47,9 @@ export type Config = {
 }
 
 export type Env = Record<string, string | undefined>
+
+/** The first admin's beak when ATES_ADMIN_BEAK is not set: public, so fit for a laptop only. */
+export const DEFAULT_ADMIN_BEAK = 'admin-beak'
 
 export class ConfigError extends Error {}
 
@@ -113,7 +121,8 @@ export function loadConfig(env: Env = process.env): Config {
     jwtIssuer: env.ATES_JWT_ISSUER || 'ates-auth',
     jwtAudience: env.ATES_JWT_AUDIENCE || 'ates',
     adminEmail: env.ATES_ADMIN_EMAIL || 'admin@ates.local',
-    adminBeak: env.ATES_ADMIN_BEAK || 'admin-beak',
+    adminBeak: env.ATES_ADMIN_BEAK || DEFAULT_ADMIN_BEAK,
+    allowDefaultAdminBeak: env.ATES_ALLOW_DEFAULT_ADMIN_BEAK === '1',
     trustedProxies: proxies(env.ATES_TRUSTED_PROXIES ?? ''),
     smtpUrl: env.ATES_SMTP_URL || undefined,
     logLevel: logLevel as Config['logLevel'],
