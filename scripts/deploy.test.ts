@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { loadConfig, WORKERS } from '../workers/runtime/config.ts'
-import { connectNats, manager, STREAMS } from '../workers/runtime/nats.ts'
+import { connectNats, inboxOf, manager, STREAMS } from '../workers/runtime/nats.ts'
 import { startNats } from '../workers/runtime/testing/nats-server.ts'
 import { generatePasswords, NATS_USERS, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
 import { builtEntrypoint, WORKER_ENV, WORKER_NODE_ARGS } from './lib/build.ts'
@@ -118,7 +118,7 @@ describe('deploy/ follows the make targets', () => {
         env: { ...process.env, ...env, ATES_NATS_URL: nats.url, ATES_NATS_PASS: passwords.ops, ATES_STREAM_REPLICAS: '' },
       })
       assert.match(stdout, /^streams ACCOUNTS, TASKS, BILLING, DLQ with 1 replica/)
-      const nc = await connectNats({ servers: [nats.url], name: 'test', user: 'tasks', pass: passwords.tasks })
+      const nc = await connectNats({ servers: [nats.url], name: 'test', user: 'tasks', pass: passwords.tasks, inboxPrefix: inboxOf('tasks') })
       const jsm = await manager(nc)
       for (const stream of Object.keys(STREAMS)) assert.equal((await jsm.streams.info(stream)).config.num_replicas, 1)
       await nc.close()

@@ -1,21 +1,56 @@
 // The per-worker NATS users of deploy/nats/users.conf, against a real server started with
-// that config: each worker can do its job, and the server refuses anything outside it.
+// that config: each worker can do its job with the consumers the runtime names for it, and the
+// server refuses anything outside it — another worker's subjects, streams, consumers and replies.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { jetstream } from '@nats-io/jetstream'
+import { nanos } from '@nats-io/nats-core'
 import type { NatsConnection } from '@nats-io/transport-node'
-import type { WorkerName } from '../workers/runtime/config.ts'
-import { connectNats, ensureDurable, ensureStreams, manager, type StreamName, streamOf } from '../workers/runtime/nats.ts'
+import { definition as analytics } from '../workers/analytics/main.ts'
+import { definition as auth } from '../workers/auth/main.ts'
+import { definition as billing } from '../workers/billing/main.ts'
+import { definition as close } from '../workers/close/main.ts'
+import { definition as tasks } from '../workers/tasks/main.ts'
+import { accessConsumer } from '../workers/runtime/access.ts'
+import { WORKERS, type WorkerName } from '../workers/runtime/config.ts'
+import { type Subscription, subscriptionOf } from '../workers/runtime/consumer.ts'
+import { connectNats, ensureDurable, ensureStreams, inboxOf, manager, type StreamName, streamOf } from '../workers/runtime/nats.ts'
+import { WindowPublisher } from '../workers/runtime/publisher.ts'
+import { readbackName, readToEnd } from '../workers/runtime/replay.ts'
+import type { Store } from '../workers/runtime/store.ts'
+import { testContext } from '../workers/runtime/testing/context.ts'
 import { type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
+import type { WorkerDefinition } from '../workers/runtime/worker.ts'
 import { generatePasswords, type NatsUser, type Passwords, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
 
-/** What each worker publishes and reads (SPEC §2, §3). */
-const JOBS: Record<WorkerName, { publishes: string; reads: StreamName[] }> = {
-  auth: { publishes: 'accounts.created.v1', reads: [] },
-  tasks: { publishes: 'tasks.created.v2', reads: ['ACCOUNTS'] },
-  billing: { publishes: 'billing.transaction_applied.v1', reads: ['ACCOUNTS', 'TASKS', 'BILLING'] },
-  close: { publishes: 'billing.day_close_requested.v1', reads: ['ACCOUNTS', 'BILLING'] },
-  analytics: { publishes: 'dlq.analytics', reads: ['TASKS', 'BILLING'] },
+const DEFINITIONS: Record<WorkerName, WorkerDefinition<unknown>> = {
+  auth: auth() as WorkerDefinition<unknown>,
+  tasks: tasks() as WorkerDefinition<unknown>,
+  billing: billing() as WorkerDefinition<unknown>,
+  close: close() as WorkerDefinition<unknown>,
+  analytics: analytics() as WorkerDefinition<unknown>,
+}
+/** Workers that read their own stream back before consuming (billing restores its decisions). */
+const READS_BACK: readonly WorkerName[] = ['billing']
+
+/** Every consumer the runtime names for a worker, as runWorker and readBack make them. */
+function consumersOf(worker: WorkerName): Subscription[] {
+  const def = DEFINITIONS[worker]
+  const ctx = testContext(worker, def.migrations)
+  const own = (def.consumes?.(ctx) ?? []).map((handlers) => subscriptionOf(worker, handlers))
+  const access = def.access ? [] : [accessConsumer(worker, ctx.store as Store<unknown>)]
+  const readback = READS_BACK.includes(worker) ? [{ stream: 'BILLING' as const, filter: 'billing.>', durable: readbackName(worker) }] : []
+  ctx.store.close()
+  return [...access, ...own, ...readback].map(({ stream, filter, durable }) => ({ stream, filter, durable }))
+}
+
+/** What each worker publishes (SPEC §2, §3). */
+const PUBLISHES: Record<WorkerName, string> = {
+  auth: 'accounts.created.v1',
+  tasks: 'tasks.created.v2',
+  billing: 'billing.transaction_applied.v1',
+  close: 'billing.day_close_requested.v1',
+  analytics: 'dlq.analytics',
 }
 
 const REFUSED_PUBLISHES: Array<[WorkerName, string]> = [
@@ -29,20 +64,28 @@ const REFUSED_PUBLISHES: Array<[WorkerName, string]> = [
   ['analytics', 'dlq.billing'],
 ]
 
+const DENIED = /permissions violation/i
+
 describe('per-worker NATS users', () => {
   let nats: NatsFixture
   let passwords: Passwords
   const connections: NatsConnection[] = []
-  const as = async (user: NatsUser) => {
-    const nc = await connectNats({ servers: [nats.url], name: user, user, pass: passwords[user] })
+  /** Connected as a worker connects: its own user and its own inbox prefix. */
+  const as = async (user: NatsUser, inboxPrefix = user === 'ops' ? undefined : inboxOf(user)) => {
+    const nc = await connectNats({ servers: [nats.url], name: user, user, pass: passwords[user], inboxPrefix })
     connections.push(nc)
     return nc
   }
+  /** A message that a consumer with this filter takes, published by ops. */
+  const feed = async (filter: string) => {
+    await jetstream(await as('ops')).publish(filter.replace('>', 'test'), 'hello')
+  }
+  const opsManager = async () => manager(await as('ops'))
 
   before(async () => {
     passwords = generatePasswords()
     nats = await startNats({ configFile: SINGLE_CONFIG, env: serverEnv(passwords) })
-    await ensureStreams(await manager(await as('ops')), 1)
+    await ensureStreams(await opsManager(), 1)
   })
   after(async () => {
     await Promise.all(connections.map((nc) => nc.close()))
@@ -53,48 +96,122 @@ describe('per-worker NATS users', () => {
     await assert.rejects(connectNats({ servers: [nats.url], name: 'x', user: 'billing', pass: 'guess' }), /authorization/i)
   })
 
-  for (const [worker, job] of Object.entries(JOBS) as Array<[WorkerName, (typeof JOBS)[WorkerName]]>) {
-    test(`${worker} publishes ${job.publishes} and consumes ${job.reads.join(', ') || 'nothing'}`, async () => {
+  test("every consumer the runtime names is its worker's, and no two workers share one", () => {
+    const names = WORKERS.flatMap((worker) => consumersOf(worker).map((c) => [worker, c.durable] as const))
+    for (const [worker, name] of names) assert.ok(name.startsWith(`${worker}-`), `${name} carries ${worker}'s prefix`)
+    assert.equal(new Set(names.map(([, name]) => name)).size, names.length)
+    assert.deepEqual(consumersOf('auth'), [], 'auth reads nothing')
+  })
+
+  for (const worker of WORKERS) {
+    const consumers = consumersOf(worker)
+    test(`${worker} publishes ${PUBLISHES[worker]} and creates, pulls from, acks on and deletes ${consumers.map((c) => c.durable).join(', ') || 'no consumer'}`, async () => {
       const nc = await as(worker)
       const js = jetstream(nc)
-      const ack = await js.publish(job.publishes, '{}', { msgID: `${worker}-own` })
+      const ack = await js.publish(PUBLISHES[worker], '{}', { msgID: `${worker}-own` })
       assert.equal(ack.duplicate, false)
+      // As the outbox relay publishes: a window, its PubAcks on the worker's own inbox.
+      const relay = new WindowPublisher(nc, 5000)
+      const windowed = await relay.publish([1, 2].map((n) => ({ subject: PUBLISHES[worker], payload: '{}', msgId: `${worker}-relayed-${n}` })))
+      relay.close()
+      assert.deepEqual(windowed, { acked: 2 })
       const jsm = await manager(nc)
       await ensureStreams(jsm, 1) // only looks: the streams exist
-      for (const stream of job.reads) {
-        await jetstream(await as('ops')).publish(stream === 'ACCOUNTS' ? 'accounts.x' : stream === 'TASKS' ? 'tasks.x' : 'billing.x', 'hello')
-        const durable = `${worker}-${stream.toLowerCase()}`
-        const filter = `${stream.toLowerCase()}.>`
+      for (const { stream, filter, durable } of consumers) {
+        await feed(filter)
         await ensureDurable(jsm, { stream, durable, filter, ackWaitMs: 30_000, maxAckPending: 100 })
         const consumer = await js.consumers.get(stream, durable)
         const msg = await consumer.next({ expires: 5000 })
-        assert.ok(msg, `${worker} reads ${stream}`)
+        assert.ok(msg, `${worker} reads ${stream} through ${durable}`)
         await msg.ackAck()
+        assert.equal((await consumer.info()).num_ack_pending, 0, 'acked')
+        assert.equal(await jsm.consumers.delete(stream, durable), true)
       }
     })
   }
 
+  test('billing reads its own stream back through billing-readback, in order', async () => {
+    const nc = await as('billing')
+    const read: string[] = []
+    const count = await readToEnd(jetstream(nc), await manager(nc), 'BILLING', (events) => read.push(...events.map((e) => e.event_name)), { name: 'billing-readback' })
+    assert.ok(count > 0)
+    assert.equal((await (await opsManager()).streams.info('BILLING')).state.consumer_count, 0, 'and leaves no consumer behind')
+  })
+
   for (const [worker, subject] of REFUSED_PUBLISHES) {
     test(`${worker} may not publish ${subject}, and nothing is stored`, async () => {
       const stream = streamOf(subject)
-      const ops = await manager(await as('ops'))
+      const ops = await opsManager()
       const before = (await ops.streams.info(stream)).state.messages
       const js = jetstream(await as(worker))
-      await assert.rejects(js.publish(subject, '{}', { timeout: 5000 }), /permissions violation/i)
+      await assert.rejects(js.publish(subject, '{}', { timeout: 5000 }), DENIED)
       assert.equal((await ops.streams.info(stream)).state.messages, before)
     })
   }
 
-  test('workers may not create streams nor read streams outside their job', async () => {
+  test('workers may not create or delete streams, nor create a consumer not named for them', async () => {
     const jsm = await manager(await as('tasks'))
-    await assert.rejects(jsm.streams.add({ name: 'SIDE', subjects: ['side.>'] }), /permissions violation/i)
-    await assert.rejects(jsm.streams.delete('TASKS'), /permissions violation/i)
+    await assert.rejects(jsm.streams.add({ name: 'SIDE', subjects: ['side.>'] }), DENIED)
+    await assert.rejects(jsm.streams.delete('TASKS'), DENIED)
     const spec = { stream: 'BILLING' as const, durable: 'tasks-peek', filter: 'billing.>', ackWaitMs: 30_000, maxAckPending: 1 }
-    await assert.rejects(ensureDurable(jsm, spec), /permissions violation/i)
-    const auth = await manager(await as('auth'))
-    await assert.rejects(
-      ensureDurable(auth, { ...spec, stream: 'TASKS', durable: 'auth-peek', filter: 'tasks.>' }),
-      /permissions violation/i,
-    )
+    await assert.rejects(ensureDurable(jsm, spec), DENIED, 'a stream outside its job')
+    await assert.rejects(ensureDurable(jsm, { ...spec, stream: 'ACCOUNTS', filter: 'accounts.>' }), DENIED, 'its own prefix, but a name the runtime never gives it')
+    await assert.rejects(ensureDurable(jsm, { ...spec, stream: 'ACCOUNTS', durable: 'billing-accounts', filter: 'accounts.>' }), DENIED, "another worker's name")
+    const authJsm = await manager(await as('auth'))
+    await assert.rejects(ensureDurable(authJsm, { ...spec, stream: 'TASKS', durable: 'auth-peek', filter: 'tasks.>' }), DENIED)
+  })
+
+  test("analytics may not pull from, ack on or delete billing's durable, which keeps its message", async () => {
+    const billingNc = await as('billing')
+    const billingJsm = await manager(billingNc)
+    const durable = 'billing-tasks'
+    await ensureDurable(billingJsm, { stream: 'TASKS', durable, filter: 'tasks.>', ackWaitMs: 30_000, maxAckPending: 100 })
+    await feed('tasks.assigned.>')
+    // billing pulls one message and holds it unacked; its reply subject is where an ack would go.
+    // (Not multiplexed: a delivery carries the message's own subject, not the request's inbox.)
+    const delivered = await billingNc.request(`$JS.API.CONSUMER.MSG.NEXT.TASKS.${durable}`, JSON.stringify({ batch: 1, expires: nanos(5000) }), {
+      timeout: 6000,
+      noMux: true,
+    })
+    const ackSubject = delivered.reply
+    assert.ok(ackSubject?.startsWith(`$JS.ACK.TASKS.${durable}.`), `a delivery with its ack subject: ${ackSubject}`)
+
+    const intruder = await as('analytics')
+    const intruderJsm = await manager(intruder)
+    await assert.rejects(intruder.request(`$JS.API.CONSUMER.MSG.NEXT.TASKS.${durable}`, JSON.stringify({ batch: 1 }), { timeout: 5000, noMux: true }), DENIED, 'pull')
+    await assert.rejects(intruder.request(ackSubject!, '+ACK', { timeout: 5000 }), DENIED, 'ack')
+    await assert.rejects(intruderJsm.consumers.delete('TASKS', durable), DENIED, 'delete')
+    await assert.rejects(intruderJsm.consumers.info('TASKS', durable), DENIED, 'info')
+
+    const ops = await opsManager()
+    const state = await ops.consumers.info('TASKS', durable)
+    assert.equal(state.num_ack_pending, 1, 'the message billing holds is still not acked')
+    await billingNc.request(ackSubject!, '+ACK', { timeout: 5000 })
+    assert.equal((await ops.consumers.info('TASKS', durable)).num_ack_pending, 0, 'the control: billing acks it')
+  })
+
+  test("no worker reads another's replies: each may subscribe only to its own inbox", async () => {
+    const intruder = await as('analytics')
+    const refusal = (subject: string) =>
+      new Promise<string>((resolve) => {
+        const sub = intruder.subscribe(subject)
+        void (async () => {
+          try {
+            for await (const m of sub) return resolve(`received ${m.subject}`)
+            resolve('closed without a reason')
+          } catch (error) {
+            resolve((error as Error).message)
+          }
+        })()
+      })
+    const billingNc = await as('billing')
+    const watched = [refusal(`${inboxOf('billing')}.>`), refusal('_INBOX.>'), refusal('>')]
+    // billing talks to JetStream meanwhile: its answers go to _INBOX_billing.
+    await (await manager(billingNc)).streams.info('TASKS')
+    for (const said of await Promise.all(watched)) assert.match(said, /Permissions Violation for Subscription/)
+
+    // A worker connecting without its own prefix gets no answers at all.
+    const misconfigured = await as('billing', '_INBOX')
+    await assert.rejects(manager(misconfigured).then((jsm) => jsm.streams.info('TASKS')))
   })
 })

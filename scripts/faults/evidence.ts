@@ -14,9 +14,15 @@ export async function readEvents(natsUrl: string, stream: StreamName): Promise<S
   const nc = await connectNats({ servers: [natsUrl], name: `faults-read-${stream}` })
   try {
     const events: Recorded[] = []
-    const stored = await readToEnd(jetstream(nc), await manager(nc), stream, (batch: Envelope[]) => {
-      for (const e of batch) events.push({ event_id: e.event_id, name: e.event_name, data: e.data } as Recorded)
-    })
+    const stored = await readToEnd(
+      jetstream(nc),
+      await manager(nc),
+      stream,
+      (batch: Envelope[]) => {
+        for (const e of batch) events.push({ event_id: e.event_id, name: e.event_name, data: e.data } as Recorded)
+      },
+      { name: 'faults-read' },
+    )
     return { events, stored }
   } finally {
     await nc.close()

@@ -16,9 +16,9 @@ import { ownPagesOnly } from './auth.ts'
 import { limitBody, notFound, onError, opsRoutes, pageHeaders, requestMetrics } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
-import { connectNats, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
+import { connectNats, ensureStreams, inboxOf, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
-import { readToEnd } from './replay.ts'
+import { readbackName, readToEnd } from './replay.ts'
 import { styleSources } from './views/layout.tsx'
 import { type Migration, openStore, type Store } from './store.ts'
 
@@ -101,6 +101,7 @@ export async function runWorker<DB>(
     name,
     user: config.natsUser,
     pass: config.natsPass,
+    inboxPrefix: inboxOf(name),
     log,
   })
   const jsm = await manager(nc)
@@ -112,7 +113,7 @@ export async function runWorker<DB>(
   const readBack = (handle: (events: Envelope[]) => void) => {
     const own = OWN_STREAM[name]
     if (!own) throw new Error(`${name} publishes to no stream of its own`)
-    return readToEnd(js, jsm, own, handle)
+    return readToEnd(js, jsm, own, handle, { name: readbackName(name) })
   }
   const lastEvent = async <N extends EventName>(event: N): Promise<Envelope<N> | undefined> => {
     const subject = subjectOf(event)
