@@ -1,7 +1,8 @@
-// auth through real HTTP, a real nats-server and its real SQLite file.
+// auth through real HTTP, a real nats-server and its real SQLite file: tokens, account
+// administration, the browser login. What keeps guessers out (throttling, beak hashes, the
+// default admin beak) is in login.test.ts.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { randomBytes, randomUUID, scryptSync } from 'node:crypto'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, test } from 'node:test'
@@ -9,82 +10,28 @@ import Database from 'better-sqlite3'
 import { importJWK, type JWK, SignJWT } from 'jose'
 import { silentLogger } from '../runtime/log.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
-import { freePort, type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
-import { connectTestStreams, type TestStreams } from '../runtime/testing/streams.ts'
 import { startTestIssuer } from '../runtime/testing/tokens.ts'
-import { type RunningWorker, runWorker } from '../runtime/worker.ts'
+import { runWorker } from '../runtime/worker.ts'
 import { definition } from './main.ts'
-import type { DB } from './store.ts'
+import { ADMIN, type AuthFixture, startAuth } from './testing/fixture.ts'
 
 const run = promisify(execFile)
-const ADMIN = { email: 'root@ates.test', beak: 'root-beak-1234' }
-const dir = tempDir()
-let nats: NatsFixture
-let streams: TestStreams
-let auth: RunningWorker<DB>
-let env: Record<string, string>
+let f: AuthFixture
 let url: string
 
-/** auth's clock stands still while this is set: throttling delays are tested without waiting for them. */
-let frozenAt: number | undefined
-
-async function start(): Promise<void> {
-  auth = await runWorker(definition({ now: () => new Date(frozenAt ?? Date.now()), newId: randomUUID }), env, { log: silentLogger })
-}
-
 before(async () => {
-  nats = await startNats()
-  streams = await connectTestStreams(nats.url)
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  env = {
-    ATES_NATS_URL: nats.url,
-    ATES_DATA_DIR: dir.path,
-    ATES_AUTH_PORT: String(port),
-    ATES_AUTH_URL: url,
-    ATES_TASKS_URL: 'http://127.0.0.1:3901',
-    ATES_ADMIN_EMAIL: ADMIN.email,
-    ATES_ADMIN_BEAK: ADMIN.beak,
-    ATES_TRUSTED_PROXIES: '127.0.0.1',
-  }
-  await start()
+  f = await startAuth()
+  url = f.url
 })
 
-after(async () => {
-  await auth.stop()
-  await streams.close()
-  await nats.stop()
-  dir.remove()
-})
+after(() => f.stop())
 
-async function call(method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined }
-}
-
-async function login(email: string, beak: string): Promise<string> {
-  const response = await call('POST', '/api/login', { email, beak })
-  assert.equal(response.status, 200, JSON.stringify(response.body))
-  return response.body.token
-}
-
-function beakHashOf(email: string): string {
-  const sqlite = new Database(join(dir.path, 'auth.sqlite'), { readonly: true })
-  try {
-    return (sqlite.prepare('SELECT beak_hash FROM accounts WHERE email = ?').get(email) as { beak_hash: string }).beak_hash
-  } finally {
-    sqlite.close()
-  }
-}
+const call = (...args: Parameters<AuthFixture['call']>) => f.call(...args)
+const login = (email: string, beak: string) => f.login(email, beak)
 
 async function accountEvents() {
-  await auth.relay.flushed()
-  const messages = await streams.read('ACCOUNTS')
+  await f.worker().relay.flushed()
+  const messages = await f.streams.read('ACCOUNTS')
   return messages.map((m) => ({ subject: m.subject, ...JSON.parse(m.data) }))
 }
 
@@ -132,7 +79,7 @@ describe('login and tokens', () => {
       '',
     ].join('.')
     // Signed with auth's real key, read from its database, but expired or meant for someone else.
-    const sqlite = new Database(join(dir.path, 'auth.sqlite'), { readonly: true })
+    const sqlite = new Database(join(f.dataDir, 'auth.sqlite'), { readonly: true })
     const row = sqlite.prepare('SELECT kid, private_jwk FROM signing_keys').get() as { kid: string; private_jwk: string }
     sqlite.close()
     const key = await importJWK(JSON.parse(row.private_jwk) as JWK, 'EdDSA')
@@ -163,29 +110,9 @@ describe('login and tokens', () => {
     assert.equal((await call('GET', '/api/me')).status, 401, 'no token')
   })
 
-  test('a beak hashed the old way (scrypt$salt$hash, N=2^14) still logs in, and that login stores it at today\'s cost', async () => {
-    const made = await call('POST', '/api/accounts', { name: 'Old Timer', email: 'old@ates.test', role: 'popug', beak: 'old-timer-beak' }, adminToken)
-    assert.equal(made.status, 201)
-    assert.match(beakHashOf('old@ates.test'), /^scrypt\$32768\$8\$3\$/, 'new accounts get today\'s cost')
-    const salt = randomBytes(16)
-    const old = `scrypt$${salt.toString('base64')}$${scryptSync('old-timer-beak', salt, 32, { N: 2 ** 14, r: 8, p: 1 }).toString('base64')}`
-    const sqlite = new Database(join(dir.path, 'auth.sqlite'))
-    sqlite.prepare('UPDATE accounts SET beak_hash = ? WHERE email = ?').run(old, 'old@ates.test')
-    sqlite.close()
-
-    assert.equal((await call('POST', '/api/login', { email: 'old@ates.test', beak: 'wrong-beak' })).status, 401)
-    assert.equal(beakHashOf('old@ates.test'), old, 'a wrong beak changes nothing')
-    assert.equal((await call('POST', '/api/login', { email: 'old@ates.test', beak: 'old-timer-beak' })).status, 200)
-    const upgraded = beakHashOf('old@ates.test')
-    assert.match(upgraded, /^scrypt\$32768\$8\$3\$[\w+/]+=*\$[\w+/]+=*$/)
-    assert.equal((await call('POST', '/api/login', { email: 'old@ates.test', beak: 'old-timer-beak' })).status, 200, 'the new hash logs in')
-    assert.equal(beakHashOf('old@ates.test'), upgraded, 'and is kept')
-  })
-
   test('signing keys survive a restart: a token from before still works', async () => {
     const before = await login(ADMIN.email, ADMIN.beak)
-    await auth.stop()
-    await start()
+    await f.restart()
     assert.equal((await call('GET', '/api/me', undefined, before)).status, 200)
     const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Array<{ d?: string }> }
     assert.equal(jwks.keys.length, 1)
@@ -269,55 +196,6 @@ describe('account administration', () => {
     assert.equal((await accountEvents()).length, eventsBefore)
   })
 
-  // The test talks to auth through 127.0.0.1, which it names a trusted proxy: X-Forwarded-For
-  // then says which client each request stands for.
-  const loginFrom = async (client: string, email: string, beak: string) => {
-    const response = await fetch(`${url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
-      body: JSON.stringify({ email, beak }),
-    })
-    return { status: response.status, retryAfter: Number(response.headers.get('retry-after') ?? 0) }
-  }
-
-  test("a stranger's wrong beaks slow the stranger and the account for a while, but never keep the owner out", async (t) => {
-    await call('POST', '/api/accounts', { name: 'Gosha', email: 'gosha@ates.test', role: 'popug', beak: 'gosha-beak' }, adminToken)
-    frozenAt = Date.now()
-    t.after(() => {
-      frozenAt = undefined
-    })
-    assert.equal((await loginFrom('198.51.100.10', 'gosha@ates.test', 'gosha-beak')).status, 200, "the owner's usual address")
-    const stranger: number[] = []
-    for (let i = 0; i < 8; i++) stranger.push((await loginFrom('203.0.113.66', 'gosha@ates.test', `wrong-${i}`)).status)
-    assert.deepEqual(stranger, [401, 401, 401, 401, 401, 401, 429, 429], 'five free failures, then the account waits')
-
-    assert.equal((await loginFrom('198.51.100.10', 'gosha@ates.test', 'gosha-beak')).status, 200, 'the owner, from an address it logged in from')
-    const elsewhere = await loginFrom('198.51.100.77', 'gosha@ates.test', 'gosha-beak')
-    assert.equal(elsewhere.status, 429, 'from a new address the owner waits too, briefly')
-    assert.ok(elsewhere.retryAfter >= 1 && elsewhere.retryAfter <= 60, `Retry-After ${elsewhere.retryAfter}`)
-    frozenAt! += elsewhere.retryAfter * 1000
-    assert.equal((await loginFrom('198.51.100.77', 'gosha@ates.test', 'gosha-beak')).status, 200, 'a delay, not a lock')
-    assert.equal((await loginFrom('198.51.100.3', ADMIN.email, ADMIN.beak)).status, 200, 'other accounts are not affected')
-  })
-
-  test('one address spraying a beak over many accounts is slowed after ten failures; other addresses are not', async (t) => {
-    frozenAt = Date.now()
-    t.after(() => {
-      frozenAt = undefined
-    })
-    const statuses: number[] = []
-    for (let i = 0; i < 12; i++) statuses.push((await loginFrom('203.0.113.99', `nobody-${i}@ates.test`, 'Summer2026!')).status)
-    assert.deepEqual(statuses, [...Array<number>(10).fill(401), 401, 429])
-    assert.equal((await loginFrom('203.0.113.99', ADMIN.email, ADMIN.beak)).status, 429, 'even a right beak waits, from that address')
-    assert.equal((await loginFrom('203.0.113.100', ADMIN.email, ADMIN.beak)).status, 200)
-    // Without a trusted proxy in between, a client cannot pick the address it is counted under.
-    const direct = await fetch(`${url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '127.0.0.1, 203.0.113.100' },
-      body: JSON.stringify({ email: ADMIN.email, beak: ADMIN.beak }),
-    })
-    assert.equal(direct.status, 200)
-  })
 })
 
 describe('browser login', () => {
@@ -391,7 +269,7 @@ describe('browser login', () => {
 
   test('the cookie is Secure when auth is reached over https', async () => {
     const other = tempDir()
-    const secure = await runWorker(definition(), { ...env, ATES_DATA_DIR: other.path, ATES_AUTH_PORT: '0', ATES_AUTH_URL: 'https://ates.example' }, { log: silentLogger })
+    const secure = await runWorker(definition(), { ...f.env, ATES_DATA_DIR: other.path, ATES_AUTH_PORT: '0', ATES_AUTH_URL: 'https://ates.example' }, { log: silentLogger })
     try {
       const response = await fetch(`${secure.url}/login`, {
         method: 'POST',
@@ -413,34 +291,5 @@ describe('browser login', () => {
     const html = await (await fetch(`${url}/`, { headers: { authorization: `Bearer ${adminToken}` } })).text()
     assert.ok(!html.includes('<script>alert(1)</script>'))
     assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/)
-  })
-})
-
-describe('the default admin beak', () => {
-  test('auth refuses it outside make up, and a beak given later replaces it', async () => {
-    const own = tempDir()
-    const bare = { ...env, ATES_DATA_DIR: own.path, ATES_AUTH_PORT: '0', ATES_ADMIN_EMAIL: 'first@ates.test', ATES_ADMIN_BEAK: '' }
-    const run = (extra: Record<string, string>) => runWorker(definition(), { ...bare, ...extra }, { log: silentLogger })
-    const loginAt = (worker: RunningWorker<DB>, beak: string) =>
-      fetch(`${worker.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'first@ates.test', beak }) })
-    try {
-      await assert.rejects(run({}), /set ATES_ADMIN_BEAK: the first admin \(first@ates\.test\) would get the public default beak/)
-      await assert.rejects(run({ ATES_ADMIN_BEAK: 'admin-beak' }), /would get the public default beak/, 'the default, spelt out')
-
-      const local = await run({ ATES_ALLOW_DEFAULT_ADMIN_BEAK: '1' })
-      assert.equal((await loginAt(local, 'admin-beak')).status, 200, 'make up may')
-      await local.stop()
-
-      await assert.rejects(run({}), /first@ates\.test still logs in with the public default beak/)
-      const deployed = await run({ ATES_ADMIN_BEAK: 'a-real-secret-beak' })
-      assert.equal((await loginAt(deployed, 'admin-beak')).status, 401, 'the default is gone')
-      assert.equal((await loginAt(deployed, 'a-real-secret-beak')).status, 200)
-      await deployed.stop()
-      const again = await run({})
-      assert.equal((await loginAt(again, 'a-real-secret-beak')).status, 200, 'once replaced, auth starts without the variable')
-      await again.stop()
-    } finally {
-      own.remove()
-    }
   })
 })
