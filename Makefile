@@ -5,7 +5,7 @@ TESTS = $(shell find contracts workers scripts \( -name '*.test.ts' -o -name '*.
 # The fault suite: whole systems under attack, one file at a time (each runs six processes).
 FAULTS = $(sort $(wildcard scripts/faults/*.test.ts))
 
-.PHONY: help up build test test-faults typecheck contracts install nats-server chromium jq cluster cluster-kill cluster-start tail stream-report dlq dlq-redrive replay reconcile seed bench
+.PHONY: help up build test test-faults typecheck contracts users-conf install nats-server chromium jq cluster cluster-kill cluster-start tail stream-report dlq dlq-redrive replay reconcile seed bench
 SUBJECT ?= >
 FROM ?= new
 WORKER ?=
@@ -16,6 +16,7 @@ help:
 	@echo "make test        install what is needed and run every test (the fault suite included)"
 	@echo "make test-faults only the fault suite: crashes, broker outages, duplicates, DLQ, security matrix"
 	@echo "make contracts   regenerate JSON Schema, AsyncAPI and OpenAPI files from contracts/"
+	@echo "make users-conf [INSTANCES=a,b]   write deploy/nats/users.conf from the workers' consumers"
 	@echo "make cluster     three JetStream nodes on loopback, streams with 3 replicas, every worker"
 	@echo "make cluster-kill NODE=2 / make cluster-start NODE=2   kill or restart one node"
 	@echo "make cluster-kill WORKER=billing   SIGKILL the active instance of a worker"
@@ -62,6 +63,9 @@ test-faults: install nats-server
 
 contracts: install
 	$(RUN) contracts/generate.ts
+
+users-conf: install
+	@$(RUN) scripts/users-conf.ts
 
 cluster: install nats-server
 	@$(RUN) scripts/cluster.ts run

@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { loadConfig, WORKERS } from '../workers/runtime/config.ts'
-import { connectNats, manager, STREAMS } from '../workers/runtime/nats.ts'
+import { connectNats, inboxOf, manager, STREAMS } from '../workers/runtime/nats.ts'
 import { startNats } from '../workers/runtime/testing/nats-server.ts'
 import { generatePasswords, NATS_USERS, SINGLE_CONFIG, serverEnv } from './lib/nats-users.ts'
 import { builtEntrypoint, buildWorkers, WORKER_ENV, WORKER_NODE_ARGS } from './lib/build.ts'
@@ -142,7 +142,10 @@ describe('deploy/ follows the make targets', () => {
       assert.match(usersConf, new RegExp(`\\{ user: ${worker}, password: \\$${variable}[ ,]`), `users.conf has ${worker} with ${variable}`)
       assert.equal(field(block, 'ports'), `["${ports[worker]}:${ports[worker]}"]`)
       if (worker !== 'auth') assert.equal(env.ATES_AUTH_JWKS_URL, `http://auth:${ports.auth}/.well-known/jwks.json`)
+      assert.equal(env.ATES_ALLOW_DEFAULT_ADMIN_BEAK, undefined, `${worker} is not told the default admin beak will do`)
     }
+    assert.equal(environment(all.get('auth')!).ATES_ADMIN_BEAK, '${ATES_ADMIN_BEAK:?}', 'compose cannot start auth without the first admin\'s beak')
+    assert.doesNotMatch(dockerfile, /ATES_ALLOW_DEFAULT_ADMIN_BEAK|ATES_ADMIN_BEAK/, 'nor does the image bring one')
   })
 
   test('the streams are provisioned by ops with scripts/provision.ts, compiled, which works on plain node as compose runs it', async () => {
@@ -162,7 +165,7 @@ describe('deploy/ follows the make targets', () => {
         env: { ...process.env, ...env, ATES_NATS_URL: nats.url, ATES_NATS_PASS: passwords.ops, ATES_STREAM_REPLICAS: '' },
       })
       assert.match(stdout, /^streams ACCOUNTS, TASKS, BILLING, ANALYTICS, AUTH, CLOSE, DLQ and the lease buckets with 1 replica/)
-      const nc = await connectNats({ servers: [nats.url], name: 'test', user: 'tasks', pass: passwords.tasks })
+      const nc = await connectNats({ servers: [nats.url], name: 'test', user: 'tasks', pass: passwords.tasks, inboxPrefix: inboxOf('tasks') })
       const jsm = await manager(nc)
       for (const stream of Object.keys(STREAMS)) assert.equal((await jsm.streams.info(stream)).config.num_replicas, 1)
       await nc.close()

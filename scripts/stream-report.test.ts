@@ -16,16 +16,21 @@ let broker: TestBroker
 
 before(async () => {
   broker = await startTestBroker()
-  for (let i = 0; i < 3; i++) await broker.streams.publish('tasks.created', sampleData['tasks.created.v2'] as never)
-  // One message handled, one delivered again and held, one not delivered yet.
+  // One message handled, one delivered again and held, one not delivered yet. Each is
+  // published once the one before is where it should be, so the redelivery cannot be
+  // overtaken by the third message.
+  const publish = () => broker.streams.publish('tasks.created', sampleData['tasks.created.v2'] as never)
   await ensureDurable(broker.streams.jsm, { stream: 'TASKS', durable: 'report-test', filter: 'tasks.>', ackWaitMs: 60_000, maxAckPending: 100 })
   const consumer = await jetstream(broker.streams.nc).consumers.get('TASKS', 'report-test')
+  await publish()
   const first = await consumer.next({ expires: 2000 })
   await first!.ackAck()
+  await publish()
   const second = await consumer.next({ expires: 2000 })
   second!.nak()
   const again = await consumer.next({ expires: 2000 })
   assert.equal(again!.info.deliveryCount, 2)
+  await publish()
 })
 after(() => broker.stop())
 

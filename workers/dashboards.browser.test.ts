@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core'
 import type { Role } from './runtime/auth.ts'
 import { dollars } from './runtime/views/format.ts'
 import { dashboardsFor } from './runtime/views/layout.tsx'
-import { launchChromium, logIn, type Person, reloadUntil, screenshot } from './runtime/testing/browser.ts'
+import { cspViolations, launchChromium, logIn, type Person, reloadUntil, screenshot } from './runtime/testing/browser.ts'
 import { ADMIN, api, login, startSystem, type System } from './runtime/testing/system.ts'
 
 type Employee = { name: string; email: string; role: Role; beak: string; id?: string }
@@ -237,6 +237,26 @@ describe('dashboards in a browser', () => {
     assert.doesNotMatch(await mainText(page), /Forged task/)
   })
 
+  test('no other site may frame a dashboard', async () => {
+    const page = await people.get('popug')!.context.newPage()
+    const said: string[] = []
+    page.on('console', (message) => said.push(message.text()))
+    const framing = `<iframe src="${system.urls.tasks}/" width="800" height="600"></iframe>`
+    const site = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(framing))
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
+    try {
+      const [framed] = await Promise.all([page.waitForResponse(`${system.urls.tasks}/`), page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`)])
+      assert.match(framed.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/)
+      const frame = page.frames().find((f) => f !== page.mainFrame())!
+      await page.waitForTimeout(500)
+      assert.doesNotMatch(await frame.content(), /My open tasks/, 'the dashboard is not shown inside another site')
+      assert.ok(said.some((text) => /frame-ancestors 'none'/.test(text)), `Chromium says why: ${said.join(' | ')}`)
+    } finally {
+      await page.close()
+      await new Promise((resolve) => site.close(resolve))
+    }
+  })
+
   test('every dashboard each role may open answers, and is photographed', async () => {
     for (const [role, { page }] of people) {
       const urls = dashboardsFor(role).map((d) => `${system.urls[d]}/`)
@@ -248,6 +268,18 @@ describe('dashboards in a browser', () => {
         await screenshot(page, `${role}-${dashboardsFor(role)[i]}${phone ? '-phone' : ''}`)
       }
     }
+  })
+
+  test("every page carried a CSP without inline script, and every page's own style sheet applied under it", async () => {
+    const page = people.get('admin')!.page
+    const response = await page.goto(`${system.urls.tasks}/`)
+    const csp = response?.headers()['content-security-policy'] ?? ''
+    assert.match(csp, /script-src 'none'/)
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/)
+    const style = (selector: string, property: string) => page.evaluate(`getComputedStyle(document.querySelector(${JSON.stringify(selector)})).${property}`)
+    assert.equal(await style('header', 'backgroundColor'), 'rgb(29, 35, 48)', 'the layout is styled')
+    assert.equal(await style('#title', 'width'), await style('form:has(#title)', 'width'), 'the title field is as wide as its form')
+    assert.deepEqual(cspViolations, [], 'nothing on any page was blocked')
   })
 
   test('logging out sends the popug to the login page, and the dashboards ask for it again', async () => {

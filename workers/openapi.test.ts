@@ -170,7 +170,7 @@ test('every route answers what its document says: each success and each document
   }
   await system.settled()
   // A task of each popug, one completed: billing and analytics then have entries, rewards and a most expensive task.
-  const keshas = await taskOf(cast.kesha)
+  await taskOf(cast.kesha)
   const done = await taskOf(cast.pip)
   assert.equal((await api(`${system.urls.tasks}/api/tasks/${done}/complete`, cast.pip.token, { method: 'POST' })).status, 200)
   const closeNow: Call = { worker: 'close', method: 'POST', route: '/api/closes', token: admin }
@@ -193,6 +193,8 @@ test('every route answers what its document says: each success and each document
   await walk.expect({ worker: 'auth', method: 'GET', route: '/api/accounts', path: '/api/accounts?cursor=bm90LWEtY3Vyc29y', token: admin }, 422)
   await walk.expect({ worker: 'tasks', method: 'GET', route: '/api/tasks/:id', path: `/api/tasks/${nobody}`, token: pip.token }, 404)
   await walk.expect({ worker: 'tasks', method: 'POST', route: '/api/tasks/:id/complete', path: `/api/tasks/${nobody}/complete`, token: pip.token }, 404)
+  // Looked up again: the reshuffles among the successes may have given kesha's task to pip.
+  const keshas = await taskOf(cast.kesha)
   await walk.expect({ worker: 'tasks', method: 'POST', route: '/api/tasks/:id/complete', path: `/api/tasks/${keshas}/complete`, token: pip.token }, 403)
   await walk.expect({ worker: 'tasks', method: 'POST', route: '/api/tasks/:id/complete', path: `/api/tasks/${done}/complete`, token: pip.token }, 409)
   await walk.expect({ worker: 'tasks', method: 'GET', route: '/', path: '/?cursor=bm90LWEtY3Vyc29y', token: pip.token }, 422)
@@ -213,7 +215,11 @@ test('every route answers what its document says: each success and each document
   await walk.expect({ worker: 'auth', method: 'POST', route: '/api/login', json: { email: kesha.email, beak: 'not-the-beak' } }, 429)
   await walk.expect({ worker: 'auth', method: 'POST', route: '/login', form: { email: kesha.email, beak: 'not-the-beak', return_to: '/' } }, 429)
 
-  assert.deepEqual(walk.unseen(EXCUSED), [], 'documented answers the walk never saw')
+  // Only a standby instance, or one whose broker is out of reach or slow, answers these:
+  // scripts/faults/second-instance.test.ts checks a standby's answers against these documents,
+  // scripts/faults/storage.test.ts a write refused with the broker out of reach.
+  const elsewhere = (key: string) => / 50[34]$/.test(key) && !key.endsWith(' /readyz 503')
+  assert.deepEqual(walk.unseen(EXCUSED).filter((key) => !elsewhere(key)), [], 'documented answers the walk never saw')
 })
 
 test('each worker serves the document generated from its contract, and its reference page', async () => {

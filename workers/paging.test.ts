@@ -34,7 +34,7 @@ test("auth's accounts: in the order they were created, each once", () => {
   const ctx = testContext('auth', authMigrations)
   const emails = Array.from({ length: 7 }, (_, i) => `popug-${i}@ates.test`)
   // Two accounts created in the same millisecond are told apart by their email.
-  emails.forEach((email, i) => insertAccount(ctx.store, { account_id: randomUUID(), name: `Popug ${i}`, email, role: 'popug', active: true }, 'hash', `2026-11-25T10:00:0${Math.floor(i / 2)}.000Z`))
+  emails.forEach((email, i) => insertAccount(ctx.store, { account_id: randomUUID(), name: `Popug ${i}`, email, role: 'popug', active: true }, 'hash', new Date(`2026-11-25T10:00:0${Math.floor(i / 2)}.000Z`)))
   const read = readAll((cursor) => {
     const page = accountsPage(ctx, { limit: 3, cursor })
     return page && { rows: page.accounts, next: page.next_cursor }

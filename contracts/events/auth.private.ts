@@ -15,6 +15,11 @@ export const AuthAccountSavedV1 = Type.Object(
     beak_hash: Type.String({ minLength: 1, maxLength: 1000 }),
     created_at: Timestamp,
     updated_at: Timestamp,
+    /**
+     * When the account's role or activity last changed (ms since the epoch, auth's clock): its
+     * tokens issued before stop counting. Absent in accounts saved before it was kept.
+     */
+    access_changed_at: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 )

@@ -78,7 +78,12 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'the body is not sent as JSON',
   422: 'the request does not fit: the message says which field and what it must be',
   429: 'too many attempts: retry later',
+  503: 'not served now, nothing was changed: this instance is a standby (the body names the active one; Retry-After says when to try again), or the event broker cannot be reached',
+  504: 'the change is saved but the event broker did not confirm it in time; it is sent once the broker answers: look it up before trying again',
 }
+
+/** What every instance answers, a standby too: the operators' probes. */
+const ALWAYS_ANSWERED = new Set(['/healthz', '/readyz', '/metrics'])
 
 /** The errors an operation answers: those of every route of its kind, and its own refusals. */
 export function errorsOf(op: Operation): Record<number, string[]> {
@@ -94,8 +99,18 @@ export function errorsOf(op: Operation): Record<number, string[]> {
   if (op.method !== 'get') add(413, 'payload_too_large')
   if (api && op.method !== 'get') add(415, 'unsupported_media_type')
   for (const [status, codes] of Object.entries(op.errors ?? {})) add(Number(status), ...codes)
+  if (!ALWAYS_ANSWERED.has(op.path)) add(503, 'standby')
+  // A write is answered once its events are stored (SPEC §5): refused before anything changes
+  // when the broker is out of reach, unconfirmed when it does not answer in time.
+  if (op.method !== 'get') {
+    add(503, 'unavailable')
+    add(504, 'unconfirmed')
+  }
   return errors
 }
+
+/** Answers given before a route is reached, so the same on pages as on the API. */
+const JSON_EVERYWHERE = new Set([413, 503, 504])
 
 /** Every answer of an operation by status: its replies, its errors, and for pages the way to the login page. */
 export function responsesOf(op: Operation): Record<number, Reply> {
@@ -108,7 +123,7 @@ export function responsesOf(op: Operation): Record<number, Reply> {
     if (replies[status]) continue
     // A refusal on a page is shown as a page; limits every route shares answer JSON everywhere.
     const text = `${STATUS_TEXT[status] ?? 'refused'} (${codes.join(', ')})`
-    replies[status] = page && status !== 413 ? { description: text, media: 'text/html' } : { description: text, json: ErrorBody(codes) }
+    replies[status] = page && !JSON_EVERYWHERE.has(status) ? { description: text, media: 'text/html' } : { description: text, json: ErrorBody(codes) }
   }
   return replies
 }

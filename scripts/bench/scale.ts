@@ -1,6 +1,6 @@
 // How big a benchmark run is: BENCH_SCALE=quick|small|full (default full, the sizes of the
 // issue), each size overridable on its own; BENCH_ONLY=pipeline,replay runs only those scenarios.
-export const SCENARIOS = ['metrics', 'close', 'pipeline', 'reassign', 'http', 'replay', 'reconcile'] as const
+export const SCENARIOS = ['metrics', 'close', 'pipeline', 'latency', 'reassign', 'http', 'replay', 'reconcile', 'takeover'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 export type Sizes = {
@@ -13,6 +13,8 @@ export type Sizes = {
   reassigns: number
   /** Events for the raw JetStream and SQLite baselines. */
   rawEvents: number
+  /** Seconds of tasks created at a fixed rate for the end-to-end latency. */
+  latencySeconds: number
   /** Seconds of load per HTTP route. */
   httpSeconds: number
   /** Concurrent connections of the HTTP load generator. */
@@ -22,9 +24,9 @@ export type Sizes = {
 }
 
 const PRESETS: Record<Sizes['scale'], Omit<Sizes, 'scale' | 'only'>> = {
-  quick: { accounts: 200, tasks: 2_000, reassigns: 1, rawEvents: 10_000, httpSeconds: 2, connections: 16 },
-  small: { accounts: 2_000, tasks: 20_000, reassigns: 1, rawEvents: 50_000, httpSeconds: 5, connections: 16 },
-  full: { accounts: 10_000, tasks: 100_000, reassigns: 3, rawEvents: 100_000, httpSeconds: 10, connections: 16 },
+  quick: { accounts: 200, tasks: 2_000, reassigns: 1, rawEvents: 10_000, latencySeconds: 3, httpSeconds: 2, connections: 16 },
+  small: { accounts: 2_000, tasks: 20_000, reassigns: 1, rawEvents: 50_000, latencySeconds: 10, httpSeconds: 5, connections: 16 },
+  full: { accounts: 10_000, tasks: 100_000, reassigns: 3, rawEvents: 100_000, latencySeconds: 20, httpSeconds: 10, connections: 16 },
 }
 
 function whole(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
@@ -45,6 +47,7 @@ export function sizesFrom(env: NodeJS.ProcessEnv = process.env): Sizes {
     tasks: whole(env, 'BENCH_TASKS', preset.tasks),
     reassigns: whole(env, 'BENCH_REASSIGNS', preset.reassigns),
     rawEvents: whole(env, 'BENCH_RAW_EVENTS', preset.rawEvents),
+    latencySeconds: whole(env, 'BENCH_LATENCY_SECONDS', preset.latencySeconds),
     httpSeconds: whole(env, 'BENCH_HTTP_SECONDS', preset.httpSeconds),
     connections: whole(env, 'BENCH_CONNECTIONS', preset.connections),
     only: scenarios(env.BENCH_ONLY),

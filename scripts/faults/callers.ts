@@ -1,6 +1,8 @@
 // Who knocks on the doors of the security matrix: one account per role, logged in through
-// auth, and four strangers: no token, a token auth signed that has expired, a token signed
-// by a key auth never had, and an unsigned token (alg "none") claiming to be an admin.
+// auth, and six strangers: no token, a token auth signed that has expired, a token signed
+// by a key auth never had, an unsigned token (alg "none") claiming to be an admin, and the
+// tokens of two admins logged in before one was deactivated and the other demoted to popug
+// (stale: every worker has heard of the change before the matrix runs).
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { importJWK, type JWK, SignJWT } from 'jose'
@@ -8,7 +10,7 @@ import type { Role } from '../../workers/runtime/auth.ts'
 import { startTestIssuer } from '../../workers/runtime/testing/tokens.ts'
 import { ADMIN, api, login, type System } from '../../workers/runtime/testing/system.ts'
 
-export const STRANGERS = ['no token', 'expired', 'foreign key', 'alg none'] as const
+export const STRANGERS = ['no token', 'expired', 'foreign key', 'alg none', 'deactivated', 'demoted'] as const
 export type Stranger = (typeof STRANGERS)[number]
 export const ROLES = ['admin', 'manager', 'accountant', 'popug'] as const
 export type Caller = Role | Stranger
@@ -33,10 +35,28 @@ export async function castOf(system: System): Promise<Cast> {
     popug: await hire('pip', 'popug'),
     otherPopug: await hire('kesha', 'popug'),
   }
-  return { ...cast, tokens: { admin, manager: cast.manager.token, accountant: cast.accountant.token, popug: cast.popug.token, ...(await strangers(system, adminId)) } }
+  const gone = await hire('gone', 'admin')
+  const fallen = await hire('fallen', 'admin')
+  for (const [who, change] of [[gone, { active: false }], [fallen, { role: 'popug' }]] as const) {
+    const changed = await api(`${system.urls.auth}/api/accounts/${who.id}`, admin, { method: 'PATCH', body: change })
+    if (changed.status !== 200) throw new Error(`cannot change ${who.email}: ${changed.status}`)
+  }
+  await system.settled()
+  return {
+    ...cast,
+    tokens: {
+      admin,
+      manager: cast.manager.token,
+      accountant: cast.accountant.token,
+      popug: cast.popug.token,
+      ...(await strangers(system, adminId)),
+      deactivated: gone.token,
+      demoted: fallen.token,
+    },
+  }
 }
 
-async function strangers(system: System, adminId: string): Promise<Record<Stranger, string | undefined>> {
+async function strangers(system: System, adminId: string): Promise<Record<Exclude<Stranger, 'deactivated' | 'demoted'>, string | undefined>> {
   const now = Math.floor(Date.now() / 1000)
   // auth's own signing key, read from its database: a genuine signature, only too old.
   const sqlite = new Database(join(system.dataDir, 'auth.sqlite'), { readonly: true })

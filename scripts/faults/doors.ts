@@ -17,6 +17,8 @@ export type Door = {
   refused?: number
   /** What a caller without a valid token gets (ignored for 'anyone'). */
   strangers?: number
+  /** What an allowed caller gets when it has passed once already, if not `ok` (a second close of a day). */
+  again?: number
   /** The request itself, built when the row is tried (ids, unique bodies). */
   knock?: (n: number) => Knock | Promise<Knock>
 }
@@ -81,7 +83,7 @@ export function doors(t: Targets): Door[] {
     { worker: 'analytics', method: 'GET', route: '/', allow: ['admin'], ok: 200, strangers: PAGE },
 
     { worker: 'close', method: 'GET', route: '/api/closes', allow: ['admin'], ok: 200, strangers: API },
-    { worker: 'close', method: 'POST', route: '/api/closes', allow: ['admin'], ok: 202, strangers: API, knock: () => ({ path: '/api/closes', json: {} }) },
+    { worker: 'close', method: 'POST', route: '/api/closes', allow: ['admin'], ok: 202, again: 409, strangers: API, knock: () => ({ path: '/api/closes', json: {} }) },
     { worker: 'close', method: 'POST', route: '/closes', allow: ['admin'], ok: 303, strangers: PAGE, knock: () => ({ path: '/closes', form: {} }) },
     { worker: 'close', method: 'GET', route: '/', allow: ['admin'], ok: 200, strangers: PAGE },
 

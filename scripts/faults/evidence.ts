@@ -20,9 +20,15 @@ export async function readEvents(servers: string[], stream: StreamName, operator
   const nc = await connectNats({ servers, name: `faults-read-${stream}`, ...operator })
   try {
     const events: Envelope[] = []
-    const stored = await readToEnd(jetstream(nc), await manager(nc), stream, (batch: Envelope[]) => {
-      events.push(...batch)
-    })
+    const stored = await readToEnd(
+      jetstream(nc),
+      await manager(nc),
+      stream,
+      (batch: Envelope[]) => {
+        events.push(...batch)
+      },
+      { name: `faults-read-${stream.toLowerCase()}` },
+    )
     return { events, stored }
   } finally {
     await nc.close()

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import { WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
 import { tempDir, waitFor } from '../../workers/runtime/testing/helpers.ts'
+import { ApiWalk } from '../../workers/runtime/testing/api-walk.ts'
 import { freePort } from '../../workers/runtime/testing/nats-server.ts'
 import { ADMIN, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { checkSystem, describeReport } from './evidence.ts'
@@ -60,10 +61,20 @@ describe('a second instance of every worker on the same stack', () => {
       assert.equal(ready.status, 'standby', `the second ${worker} is a standby`)
       assert.equal(ready.active?.url, system.urls[worker], `it names the active ${worker}`)
     }
-    const refused = await fetch(`${seconds.find((s) => s.worker === 'tasks')!.url}/api/tasks`, { headers: { authorization: `Bearer ${crew.popugs[0]!.token}` } })
-    assert.equal(refused.status, 503)
-    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'standby')
-    assert.ok(refused.headers.get('retry-after'))
+    // What a standby answers is what the active instance's document says it answers.
+    const documents = new ApiWalk(system.urls)
+    await documents.load(WORKERS)
+    const standbys = new ApiWalk(Object.fromEntries(seconds.map((s) => [s.worker, s.url])) as Record<WorkerName, string>)
+    for (const [worker, document] of documents.documents) standbys.documents.set(worker, document)
+    const token = crew.popugs[0]!.token
+    for (const worker of WORKERS) {
+      const refused = await standbys.expect({ worker, method: 'GET', route: '/openapi.json' }, 503)
+      assert.equal((refused.body as { error: { code: string } }).error.code, 'standby')
+      assert.ok(refused.headers.get('retry-after'))
+    }
+    const write = await standbys.expect({ worker: 'tasks', method: 'POST', route: '/api/tasks', token, json: { title: 'Not here' } }, 503)
+    assert.equal((write.body as { error: { code: string } }).error.code, 'standby')
+    await standbys.expect({ worker: 'tasks', method: 'GET', route: '/api/tasks', token }, 503)
 
     const load = new Load(system.urls, crew, { tasks: 200, clients: 3, seed: SEED + 50, reassignEvery: 60, completeShare: 0.9 })
     await load.run()

@@ -1,8 +1,12 @@
-// The security matrix over the running system: every route × every role and four kinds of
-// stranger gets its documented status; a popug never reads another's account; oversized
+// The security matrix over the running system: every route × every role and six kinds of
+// stranger (stale tokens of a deactivated and a demoted admin among them) gets its documented
+// status, and every page its security headers; a write with the cookie from another site or
+// port is refused on every unsafe route; a popug never reads another's account; oversized
 // bodies get 413; SQL-ish and HTML-ish input is stored verbatim and shown escaped.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { freePort } from '../../workers/runtime/testing/nats-server.ts'
+import { connectTestStreams } from '../../workers/runtime/testing/streams.ts'
 import { api, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { type Cast, castOf, type Caller, ROLES, STRANGERS } from './callers.ts'
 import { type Door, doors, type Knock, type Targets } from './doors.ts'
@@ -74,7 +78,7 @@ after(async () => {
 })
 
 describe('security', () => {
-  test('every route × every role, no token, an expired token, a foreign key and alg none get the documented status', async (t) => {
+  test('every route × every role, no token, an expired token, a foreign key, alg none, a deactivated and a demoted admin get the documented status', async (t) => {
     const table = doors(targets)
     const callers: Caller[] = [...ROLES, ...STRANGERS]
     const wrong: string[] = []
@@ -91,11 +95,62 @@ describe('security', () => {
           const to = response.headers.get('location') ?? ''
           if (!to.startsWith(`${system.urls.auth}/login?return_to=`)) wrong.push(`${door.worker} ${door.method} ${door.route} as ${caller}: redirected to ${to}, not to the login page`)
         }
+        if (!door.route.startsWith('/api/') && !/frame-ancestors 'none'/.test(response.headers.get('content-security-policy') ?? '')) {
+          wrong.push(`${door.worker} ${door.method} ${door.route} as ${caller}: a page without its Content-Security-Policy`)
+        }
       }
     }
     const cells = table.length * callers.length
     tally.security(cells)
     t.diagnostic(`security matrix: ${table.length} routes × ${callers.length} callers = ${cells} cells, ${wrong.length} wrong`)
+    assert.deepEqual(wrong, [])
+  })
+
+  test('a write with the cookie from another site or another port is refused on every unsafe route and publishes nothing; from our own pages it passes', async (t) => {
+    const unsafe = doors(targets).filter((door) => door.method !== 'GET')
+    const requests = await Promise.all(unsafe.map((door, i) => (door.knock ? door.knock(100_000 + i) : { path: door.route })))
+    const who = (door: Door) => (door.allow === 'anyone' || door.allow.includes('admin') ? 'admin' : door.allow[0]!)
+    const send = (door: Door, request: Knock, origin: string) => {
+      const headers: Record<string, string> = { cookie: `ates_token=${cast.tokens[who(door)]}`, origin }
+      let body: string | undefined
+      if (request.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded'
+        body = new URLSearchParams(request.form).toString()
+      } else if (request.json !== undefined) {
+        headers['content-type'] = 'application/json'
+        body = JSON.stringify(request.json)
+      }
+      return fetch(`${system.urls[door.worker]}${request.path}`, { method: door.method, headers, body, redirect: 'manual' })
+    }
+    const streams = await connectTestStreams(system.nats.url)
+    const stored = async () => Promise.all((['ACCOUNTS', 'TASKS', 'BILLING'] as const).map(async (s) => (await streams.jsm.streams.info(s)).state.messages))
+    await system.settled()
+    const before = await stored()
+    // Another site, and another port of the workers' own host: the same *site*, so a browser sends the SameSite=Lax cookie along.
+    const foreign = ['https://evil.example', `http://localhost:${await freePort()}`]
+    const wrong: string[] = []
+    try {
+      for (const [i, door] of unsafe.entries()) {
+        for (const origin of foreign) {
+          const response = await send(door, requests[i]!, origin)
+          const code = response.headers.get('content-type')?.includes('json') ? ((await response.json()) as { error?: { code: string } }).error?.code : await response.text()
+          if (response.status !== 403 || code !== 'cross_site') wrong.push(`${door.worker} ${door.method} ${door.route} from ${origin}: ${response.status} ${code}`)
+        }
+      }
+      await system.settled()
+      assert.deepEqual(await stored(), before, 'no refused write published anything')
+      for (const [i, door] of unsafe.entries()) {
+        const response = await send(door, requests[i]!, system.urls[door.worker])
+        await response.arrayBuffer()
+        const want = door.again ?? door.ok
+        if (response.status !== want) wrong.push(`${door.worker} ${door.method} ${door.route} from its own page: ${response.status}, documented ${want}`)
+      }
+    } finally {
+      await streams.close()
+    }
+    const checks = unsafe.length * (foreign.length + 1) + 1
+    tally.security(checks)
+    t.diagnostic(`cross-site writes: ${unsafe.length} unsafe routes × ${foreign.length} foreign origins, and from our own pages: ${wrong.length} wrong`)
     assert.deepEqual(wrong, [])
   })
 

@@ -42,11 +42,17 @@ export async function reconcile(options: {
       const total = (await jsm.streams.info(stream)).state.messages
       stored[stream] = total
       let read = 0
-      const messages = await readToEnd(js, jsm, stream, (events) => {
-        pass.take(events)
-        read += events.length
-        options.onProgress?.({ stream, read, stored: total, done: false })
-      })
+      const messages = await readToEnd(
+        js,
+        jsm,
+        stream,
+        (events) => {
+          pass.take(events)
+          read += events.length
+          options.onProgress?.({ stream, read, stored: total, done: false })
+        },
+        { name: `reconcile-${stream.toLowerCase()}` },
+      )
       unreadable += messages - read
       options.onProgress?.({ stream, read, stored: total, done: true })
     }

@@ -145,11 +145,16 @@ export function presentWorkers(): WorkerName[] {
 
 export { provisionStreams, provisionWhenReady } from './provision.ts'
 
-/** Every worker with its own NATS user, all seeds and the stream replicas. */
+/**
+ * Every worker with its own NATS user, all seeds and the stream replicas. A stack started here
+ * is a local one, whose admin may keep the default beak (printed at the start) when
+ * ATES_ADMIN_BEAK is not set; auth refuses that anywhere else.
+ */
 export function workerEnvironment(worker: WorkerName, servers: string[], passwords: Passwords | undefined, replicas: number) {
   return {
     ATES_NATS_URL: servers.join(','),
     ATES_STREAM_REPLICAS: String(replicas),
+    ATES_ALLOW_DEFAULT_ADMIN_BEAK: '1',
     ...(passwords ? { ATES_NATS_USER: worker, ATES_NATS_PASS: passwords[worker] } : {}),
   }
 }

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { connectNats, manager, type StreamName } from '../../workers/runtime/nats.ts'
+import { connectNats, inboxOf, manager, type StreamName } from '../../workers/runtime/nats.ts'
 import { tempDir, waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { freePort, type NatsFixture, startNats } from '../../workers/runtime/testing/nats-server.ts'
 import { type ClusterPorts, NODES, type Node, nodeOfServer, routeArgs } from '../lib/cluster.ts'
@@ -69,7 +69,8 @@ export async function startCluster(): Promise<TestCluster> {
     passwords,
     node: (n) => nodes[n - 1]!,
     connect: async (user) => {
-      const nc = await connectNats({ servers: urls, name: `test-${user}`, user, pass: passwords[user] })
+      // A worker's user gets its answers on its own inbox only (deploy/nats/users.conf).
+      const nc = await connectNats({ servers: urls, name: `test-${user}`, user, pass: passwords[user], ...(user === 'ops' ? {} : { inboxPrefix: inboxOf(user) }) })
       connections.push(nc)
       return nc
     },

@@ -15,7 +15,7 @@ export function rangeOf(ctx: Ctx<DB>, asked: { from?: string | undefined; to?: s
 
 export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>()
-  api.use('*', authenticate(authOptions(ctx.config, 'analytics')))
+  api.use('*', authenticate(authOptions(ctx)))
   api.use('*', requireRole('admin'))
   api.get('/analytics/today', (c) => c.json(today(ctx)))
   api.get('/analytics/days', (c) => {

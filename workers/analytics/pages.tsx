@@ -12,7 +12,7 @@ import { Dashboard } from './views/dashboard.tsx'
 
 export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
-  app.use('*', authenticate(authOptions(ctx.config, 'analytics')))
+  app.use('*', authenticate(authOptions(ctx)))
   app.use('*', refusalPages('analytics', ctx.config.publicUrls))
   app.use('*', requireRole('admin'))
   app.get('/', (c) => {

@@ -11,7 +11,7 @@ import type { DB } from './store.ts'
 
 export function apiRoutes(ctx: Ctx<DB>, watch: Watch): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>()
-  api.use('*', authenticate(authOptions(ctx.config, 'audit')))
+  api.use('*', authenticate(authOptions(ctx)))
   api.use('*', requireRole('admin', 'accountant'))
   api.get('/differences', (c) => {
     const query = check(DifferencesQuery, c.req.query(), 'query')

@@ -13,7 +13,7 @@ import { AuditPage } from './views/differences.tsx'
 
 export function pageRoutes(ctx: Ctx<DB>, watch: Watch): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
-  app.use('*', authenticate(authOptions(ctx.config, 'audit')))
+  app.use('*', authenticate(authOptions(ctx)))
   app.use('*', refusalPages('audit', ctx.config.publicUrls))
   app.use('*', requireRole('admin', 'accountant'))
   app.get('/', (c) => {

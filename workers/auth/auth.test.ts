@@ -1,4 +1,6 @@
-// auth through real HTTP, a real nats-server and its real SQLite file.
+// auth through real HTTP, a real nats-server and its real SQLite file: tokens, account
+// administration, the browser login. What keeps guessers out (throttling, beak hashes, the
+// default admin beak) is in login.test.ts.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
@@ -8,69 +10,28 @@ import Database from 'better-sqlite3'
 import { importJWK, type JWK, SignJWT } from 'jose'
 import { silentLogger } from '../runtime/log.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
-import { freePort, type NatsFixture, startNats } from '../runtime/testing/nats-server.ts'
-import { connectTestStreams, type TestStreams } from '../runtime/testing/streams.ts'
 import { startTestIssuer } from '../runtime/testing/tokens.ts'
-import { type RunningWorker, runWorker } from '../runtime/worker.ts'
+import { runWorker } from '../runtime/worker.ts'
 import { definition } from './main.ts'
-import type { DB } from './store.ts'
+import { ADMIN, type AuthFixture, startAuth } from './testing/fixture.ts'
 
 const run = promisify(execFile)
-const ADMIN = { email: 'root@ates.test', beak: 'root-beak-1234' }
-const dir = tempDir()
-let nats: NatsFixture
-let streams: TestStreams
-let auth: RunningWorker<DB>
-let env: Record<string, string>
+let f: AuthFixture
 let url: string
 
-async function start(): Promise<void> {
-  auth = await runWorker(definition(), env, { log: silentLogger })
-}
-
 before(async () => {
-  nats = await startNats()
-  streams = await connectTestStreams(nats.url)
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  env = {
-    ATES_NATS_URL: nats.url,
-    ATES_DATA_DIR: dir.path,
-    ATES_AUTH_PORT: String(port),
-    ATES_AUTH_URL: url,
-    ATES_TASKS_URL: 'http://127.0.0.1:3901',
-    ATES_ADMIN_EMAIL: ADMIN.email,
-    ATES_ADMIN_BEAK: ADMIN.beak,
-  }
-  await start()
+  f = await startAuth()
+  url = f.url
 })
 
-after(async () => {
-  await auth.stop()
-  await streams.close()
-  await nats.stop()
-  dir.remove()
-})
+after(() => f.stop())
 
-async function call(method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined }
-}
-
-async function login(email: string, beak: string): Promise<string> {
-  const response = await call('POST', '/api/login', { email, beak })
-  assert.equal(response.status, 200, JSON.stringify(response.body))
-  return response.body.token
-}
+const call = (...args: Parameters<AuthFixture['call']>) => f.call(...args)
+const login = (email: string, beak: string) => f.login(email, beak)
 
 async function accountEvents() {
-  await auth.relay.flushed()
-  const messages = await streams.read('ACCOUNTS')
+  await f.worker().relay.flushed()
+  const messages = await f.streams.read('ACCOUNTS')
   return messages.map((m) => ({ subject: m.subject, ...JSON.parse(m.data) }))
 }
 
@@ -118,7 +79,7 @@ describe('login and tokens', () => {
       '',
     ].join('.')
     // Signed with auth's real key, read from its database, but expired or meant for someone else.
-    const sqlite = new Database(join(dir.path, 'auth.sqlite'), { readonly: true })
+    const sqlite = new Database(join(f.dataDir, 'auth.sqlite'), { readonly: true })
     const row = sqlite.prepare('SELECT kid, private_jwk FROM signing_keys').get() as { kid: string; private_jwk: string }
     sqlite.close()
     const key = await importJWK(JSON.parse(row.private_jwk) as JWK, 'EdDSA')
@@ -129,6 +90,7 @@ describe('login and tokens', () => {
         .setSubject(me.account_id)
         .setIssuer('ates-auth')
         .setAudience(aud)
+        .setIssuedAt(Date.now() / 1000)
         .setExpirationTime(exp)
         .sign(key)
     const now = Math.floor(Date.now() / 1000)
@@ -150,8 +112,7 @@ describe('login and tokens', () => {
 
   test('signing keys survive a restart: a token from before still works', async () => {
     const before = await login(ADMIN.email, ADMIN.beak)
-    await auth.stop()
-    await start()
+    await f.restart()
     assert.equal((await call('GET', '/api/me', undefined, before)).status, 200)
     const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Array<{ d?: string }> }
     assert.equal(jwks.keys.length, 1)
@@ -187,6 +148,32 @@ describe('account administration', () => {
     assert.ok(mine.every((e) => e.producer === 'auth' && e.data.email === 'kesha@ates.test' && e.data.name === 'Kesha'))
   })
 
+  test("a deactivated admin's token creates nobody; a demoted admin's token stops counting, a new login counts", async () => {
+    const hire = async (name: string) => {
+      const made = await call('POST', '/api/accounts', { name, email: `${name}@ates.test`, role: 'admin', beak: `${name}-beak-123` }, adminToken)
+      assert.equal(made.status, 201)
+      return { id: made.body.account_id as string, token: await login(`${name}@ates.test`, `${name}-beak-123`) }
+    }
+    const gone = await hire('gone')
+    const demoted = await hire('demoted')
+    assert.equal((await call('GET', '/api/accounts', undefined, gone.token)).status, 200, 'the control: both are admins')
+    assert.equal((await call('PATCH', `/api/accounts/${gone.id}`, { active: false }, adminToken)).status, 200)
+    assert.equal((await call('PATCH', `/api/accounts/${demoted.id}`, { role: 'popug' }, adminToken)).status, 200)
+
+    const before = (await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.length
+    const comeback = await call('POST', '/api/accounts', { name: 'Back door', email: 'backdoor@ates.test', role: 'admin', beak: 'backdoor-123' }, gone.token)
+    assert.equal(comeback.status, 401)
+    assert.match(comeback.body.error.message, /no longer counts \(the account is inactive\)/)
+    assert.equal((await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.length, before, 'nobody was created')
+
+    const old = await call('GET', '/api/me', undefined, demoted.token)
+    assert.equal(old.status, 401)
+    assert.match(old.body.error.message, /changed after this token was issued/)
+    const fresh = await login('demoted@ates.test', 'demoted-beak-123')
+    assert.equal((await call('GET', '/api/me', undefined, fresh)).body.role, 'popug')
+    assert.equal((await call('GET', '/api/accounts', undefined, fresh)).status, 403, 'as the popug it now is')
+  })
+
   test('invalid bodies get 400/422 and create nothing; duplicates 409; unknown 404', async () => {
     const before = (await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.length
     const eventsBefore = (await accountEvents()).length
@@ -209,16 +196,6 @@ describe('account administration', () => {
     assert.equal((await accountEvents()).length, eventsBefore)
   })
 
-  test('repeated failures for one email are throttled with 429', async () => {
-    await call('POST', '/api/accounts', { name: 'Gosha', email: 'gosha@ates.test', role: 'popug', beak: 'gosha-beak' }, adminToken)
-    const statuses: number[] = []
-    for (let i = 0; i < 5; i++) statuses.push((await call('POST', '/api/login', { email: 'gosha@ates.test', beak: `wrong-${i}` })).status)
-    assert.deepEqual(statuses, [401, 401, 401, 401, 401])
-    const throttled = await call('POST', '/api/login', { email: 'gosha@ates.test', beak: 'gosha-beak' })
-    assert.equal(throttled.status, 429, 'even the right beak waits')
-    assert.ok(Number(throttled.headers.get('retry-after')) > 0)
-    assert.equal((await call('POST', '/api/login', { email: ADMIN.email, beak: ADMIN.beak })).status, 200, 'other emails are not affected')
-  })
 })
 
 describe('browser login', () => {
@@ -256,6 +233,57 @@ describe('browser login', () => {
     const anonymous = await fetch(`${url}/`, { redirect: 'manual' })
     assert.equal(anonymous.status, 303)
     assert.match(anonymous.headers.get('location') ?? '', /\/login\?return_to=/)
+  })
+
+  test("the admin's cookie creates nobody from another site or another port; JSON APIs want JSON", async () => {
+    const loggedIn = await form({ email: ADMIN.email, beak: ADMIN.beak, return_to: '/' })
+    const cookie = (loggedIn.headers.get('set-cookie') ?? '').split(';')[0]!
+    const count = async () => (await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.length
+    const before = await count()
+    const attempt = (headers: Record<string, string>, email: string, method = 'POST', path = '/api/accounts') =>
+      fetch(`${url}${path}`, { method, headers: { cookie, ...headers }, body: JSON.stringify({ name: 'Mallory', email, role: 'admin', beak: 'mallory-beak' }) })
+
+    for (const [origin, type] of [
+      ['http://127.0.0.1:9999', 'text/plain'],
+      ['http://127.0.0.1:9999', 'application/json'],
+      ['https://evil.example', 'application/x-www-form-urlencoded'],
+    ]) {
+      const refused = await attempt({ origin: origin!, 'content-type': type! }, 'mallory@ates.test')
+      assert.equal(refused.status, 403, `${origin} ${type}`)
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'cross_site')
+    }
+    const spare = (await call('GET', '/api/accounts', undefined, adminToken)).body.accounts.find((a: { email: string }) => a.email === 'kesha@ates.test')
+    assert.equal((await attempt({ 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }, '', 'PATCH', `/api/accounts/${spare.account_id}`)).status, 403)
+    assert.equal(await count(), before, 'nobody was created')
+
+    assert.equal((await attempt({ origin: url, 'content-type': 'application/json' }, 'ours@ates.test')).status, 201, 'the control: from our own page')
+    const asText = await fetch(`${url}/api/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ name: 'Text', email: 'text@ates.test', role: 'popug', beak: 'text-beak-123' }),
+    })
+    assert.equal(asText.status, 415)
+    assert.deepEqual(await asText.json(), { error: { code: 'unsupported_media_type', message: 'send JSON, with content-type: application/json' } })
+    assert.equal(await count(), before + 1)
+  })
+
+  test('the cookie is Secure when auth is reached over https', async () => {
+    const other = tempDir()
+    const secure = await runWorker(definition(), { ...f.env, ATES_DATA_DIR: other.path, ATES_AUTH_PORT: '0', ATES_AUTH_URL: 'https://ates.example' }, { log: silentLogger })
+    try {
+      const response = await fetch(`${secure.url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://ates.example' },
+        body: new URLSearchParams({ email: ADMIN.email, beak: ADMIN.beak }),
+      })
+      assert.equal(response.status, 303)
+      assert.match(response.headers.get('set-cookie') ?? '', /; Secure/)
+      assert.doesNotMatch((await form({ email: ADMIN.email, beak: ADMIN.beak })).headers.get('set-cookie') ?? '', /Secure/, 'not over plain http')
+    } finally {
+      await secure.stop()
+      other.remove()
+    }
   })
 
   test('HTML input is shown escaped', async () => {

@@ -25,24 +25,78 @@ export function applyChange(account: Account, change: AccountChange): Account | 
   return changed ? next : undefined
 }
 
-// Throttling: too many failed logins for one email lock it for a while.
-export const THROTTLE = { maxFailures: 5, windowMs: 5 * 60_000, lockMs: 5 * 60_000 }
+/** A change of role or activity: the account's tokens from before it stop counting. */
+export function changesAccess(before: Account, after: Account): boolean {
+  return before.role !== after.role || before.active !== after.active
+}
 
-export type Attempts = { failures: number[]; lockedUntil: number }
+// Login throttling: delays that grow with failures, never a lock. Failures are counted per
+// client address (one place guessing beaks, or spraying one beak across accounts) and per
+// account (guessing one account's beak from many places). The account's delay is short and
+// skipped for an address the account has logged in from before, so a stranger failing on
+// purpose cannot keep the owner out; the stranger's own address meanwhile waits longer and
+// longer, which also bounds how often the stranger can make the account wait.
 
-export const noAttempts: Attempts = { failures: [], lockedUntil: 0 }
+export type Throttle = {
+  /** Failures that cost nothing. */
+  free: number
+  /** The wait after the first failure beyond them; each further failure doubles it. */
+  firstDelayMs: number
+  maxDelayMs: number
+  /** A quiet spell after which the failures are forgotten. */
+  forgetMs: number
+}
+
+export const THROTTLES = {
+  client: { free: 10, firstDelayMs: 1000, maxDelayMs: 15 * 60_000, forgetMs: 60 * 60_000 },
+  account: { free: 5, firstDelayMs: 1000, maxDelayMs: 60_000, forgetMs: 15 * 60_000 },
+} satisfies Record<string, Throttle>
+
+/** How long an address a login succeeded from stays exempt from its account's delay. */
+export const KNOWN_ADDRESS_MS = 30 * 24 * 3600_000
+
+/** Recent failures of one client or one account: how many, and the time of the last (ms). */
+export type Failures = { count: number; last: number }
+
+/** How long a login must still wait under a throttle (0: it may go ahead). */
+export function waitOf(failures: Failures | undefined, throttle: Throttle, now: number): number {
+  if (!failures || now - failures.last >= throttle.forgetMs || failures.count <= throttle.free) return 0
+  const delay = Math.min(throttle.maxDelayMs, throttle.firstDelayMs * 2 ** (failures.count - throttle.free - 1))
+  return Math.max(0, failures.last + delay - now)
+}
+
+export function afterFailure(failures: Failures | undefined, throttle: Throttle, now: number): Failures {
+  const forgotten = !failures || now - failures.last >= throttle.forgetMs
+  return { count: forgotten ? 1 : failures.count + 1, last: now }
+}
+
+export type LoginState = {
+  client: Failures | undefined
+  account: Failures | undefined
+  /** When a login to this account last succeeded from this client, if it did. */
+  knownSince: number | undefined
+}
 
 export type LoginGate = { allowed: true } | { allowed: false; retryAfterSeconds: number }
 
-export function loginGate(attempts: Attempts, now: number): LoginGate {
-  if (attempts.lockedUntil > now) return { allowed: false, retryAfterSeconds: Math.ceil((attempts.lockedUntil - now) / 1000) }
-  return { allowed: true }
+/** Whether a login may be tried now; a refused one is not counted as a failure. */
+export function loginGate(state: LoginState, now: number): LoginGate {
+  const known = state.knownSince !== undefined && now - state.knownSince < KNOWN_ADDRESS_MS
+  const wait = Math.max(waitOf(state.client, THROTTLES.client, now), known ? 0 : waitOf(state.account, THROTTLES.account, now))
+  return wait > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) } : { allowed: true }
 }
 
-export function afterFailure(attempts: Attempts, now: number): Attempts {
-  const failures = [...attempts.failures.filter((at) => now - at < THROTTLE.windowMs), now]
-  if (failures.length >= THROTTLE.maxFailures) return { failures: [], lockedUntil: now + THROTTLE.lockMs }
-  return { failures, lockedUntil: attempts.lockedUntil }
+/**
+ * The key a client address is throttled by: an IPv4 address, or an IPv6 address's /64 (one
+ * host is commonly given a whole /64, and would otherwise have 2^64 fresh addresses).
+ */
+export function clientKey(address: string): string {
+  if (!address.includes(':')) return address
+  const [head = '', tail = ''] = address.toLowerCase().split('::')
+  const front = head ? head.split(':') : []
+  const back = tail ? tail.split(':') : []
+  const groups = address.includes('::') ? [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back] : front
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
 /**

@@ -10,8 +10,9 @@ export async function restore(ctx: Ctx<DB>): Promise<void> {
     ctx.store.tx(() => {
       for (const event of events) {
         if (event.event_name === 'auth.account_saved') {
-          const { active, ...record } = (event as Envelope<'auth.account_saved'>).data
-          restoreAccount(ctx.store, { ...record, active: active ? 1 : 0 })
+          const { active, access_changed_at, ...record } = (event as Envelope<'auth.account_saved'>).data
+          // Saved before auth kept the moment of the last change of role or activity: none known.
+          restoreAccount(ctx.store, { ...record, active: active ? 1 : 0, access_changed_at: access_changed_at ?? 0 })
         } else if (event.event_name === 'auth.signing_key_added') {
           insertSigningKey(ctx.store, (event as Envelope<'auth.signing_key_added'>).data)
         }

@@ -4,7 +4,7 @@ import { CreateAccountBody, LoginBody, UpdateAccountBody } from '../../contracts
 import { limitOf, PageQuery } from '../../contracts/http/paging.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
 import { orInvalidCursor } from '../runtime/cursor.ts'
-import { check, jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
+import { check, clientAddresses, jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
 import { isRefusal } from '../runtime/refusal.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import type { KeyRing } from './adapters/keys.ts'
@@ -17,7 +17,11 @@ export const REFUSALS: RefusalTable<Refusal> = {
   email_taken: { status: 409, message: 'an account with this email already exists' },
   not_found: { status: 404, message: 'no such account' },
   invalid_credentials: { status: 401, message: 'wrong email or beak, or the account is inactive' },
-  throttled: { status: 429, message: 'too many failed logins for this email; try again later', details: (r) => ({ retry_after_seconds: r.retryAfterSeconds }) },
+  throttled: {
+    status: 429,
+    message: 'too many failed logins from this address or for this account; try again after the delay',
+    details: (r) => ({ retry_after_seconds: r.retryAfterSeconds }),
+  },
 }
 
 export const refusal = (r: Refusal) => refusalError(REFUSALS, r)
@@ -27,15 +31,16 @@ export function apiRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Aut
   const app = new Hono<AuthEnv>()
   app.get('/.well-known/jwks.json', (c) => c.json(keys.jwks, 200, { 'cache-control': 'public, max-age=300' }))
 
+  const clientOf = clientAddresses(ctx.config.trustedProxies)
   app.post('/api/login', async (c) => {
     const body = await jsonBody(c, LoginBody)
-    const result = await logins.login(body.email, body.beak)
+    const result = await logins.login(body.email, body.beak, clientOf(c))
     if (isRefusal(result) && result.kind === 'throttled') c.header('retry-after', String(result.retryAfterSeconds))
     return c.json(orRefuse(result))
   })
 
   const api = new Hono<AuthEnv>()
-  api.use('*', authenticate({ ...authOptions(ctx.config, 'auth'), keys: keys.verifyKeys }))
+  api.use('*', authenticate({ ...authOptions(ctx), keys: keys.verifyKeys }))
   api.get('/me', (c) => c.json(orRefuse(accountOf(ctx, c.get('caller').id) ?? { kind: 'not_found' as const })))
   api.use('/accounts', requireRole('admin'))
   api.use('/accounts/*', requireRole('admin'))

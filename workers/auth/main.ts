@@ -9,6 +9,7 @@ import { bootstrapAdmin, Logins } from './commands.ts'
 import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
 import { restore } from './handlers.ts'
+import { accountAccess } from './queries.ts'
 import { type DB, insertSigningKey, migrations } from './store.ts'
 
 export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }): WorkerDefinition<DB> {
@@ -23,13 +24,14 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     verifyKeys: (header, token) => ring!.verifyKeys(header, token),
     sign: (account, claims) => ring!.sign(account, claims),
   }
-  const logins = { login: (email: string, beak: string) => current!.login(email, beak) } as Logins
+  const logins = { login: (email: string, beak: string, address: string) => current!.login(email, beak, address) } as Logins
   return {
     name: 'auth',
     migrations,
     clock,
     api: AUTH_API,
     beforeConsuming: restore,
+    access: accountAccess,
     start: async (ctx) => {
       ring = await loadKeyRing(ctx.store, ctx.newId, ctx.now, (key) =>
         ctx.store.tx(() => {
@@ -39,7 +41,8 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
       )
       current = new Logins(ctx, ring, ctx.config)
       const admin = await bootstrapAdmin(ctx)
-      if (admin) ctx.log.info('first admin created', { email: admin.email })
+      if (admin.created) ctx.log.info('first admin created', { email: admin.created.email })
+      if (admin.replacedDefaultBeak) ctx.log.warn("the admin's default beak was replaced by ATES_ADMIN_BEAK", { email: ctx.config.adminEmail })
     },
     routes: (ctx) => {
       const app = new Hono()

@@ -5,8 +5,8 @@ import { deleteCookie, setCookie } from 'hono/cookie'
 import type { Child } from 'hono/jsx'
 import { CreateAccountBody, UpdateAccountBody } from '../../contracts/http/auth.ts'
 import { type AuthEnv, authenticate, authOptions, type Caller, TOKEN_COOKIE } from '../runtime/auth.ts'
-import { check, HttpError, sameOrigins } from '../runtime/http.ts'
-import { Layout, Page } from '../runtime/views/layout.tsx'
+import { check, clientAddresses, HttpError } from '../runtime/http.ts'
+import { Layout, Page, stylesheet } from '../runtime/views/layout.tsx'
 import { isRefusal } from '../runtime/refusal.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import type { KeyRing } from './adapters/keys.ts'
@@ -19,11 +19,11 @@ import { Table } from '../runtime/views/table.tsx'
 
 const ROLES = ['popug', 'manager', 'accountant', 'admin'] as const
 
-const BARE_STYLE = `body{font:16px/1.45 system-ui,sans-serif;background:#f6f7f9;color:#1d2330;display:flex;justify-content:center;padding:3rem 1rem}
+const BARE_STYLE = stylesheet(`body{font:16px/1.45 system-ui,sans-serif;background:#f6f7f9;color:#1d2330;display:flex;justify-content:center;padding:3rem 1rem}
 form{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:1.5rem;width:100%;max-width:22rem}
 label{display:block;margin:.6rem 0 .2rem}input{font:inherit;width:100%;padding:.4rem .5rem;border:1px solid #c5cad3;border-radius:4px}
 button{font:inherit;margin-top:1rem;width:100%;background:#2456c8;color:#fff;border:0;border-radius:4px;padding:.5rem;cursor:pointer}
-.error{background:#fef3f2;border:1px solid #fecdca;border-radius:6px;padding:.5rem .7rem}`
+.error{background:#fef3f2;border:1px solid #fecdca;border-radius:6px;padding:.5rem .7rem}`)
 
 /** A page without the dashboards' frame: the login form. */
 function Bare({ title, children }: { title: string; children: Child }) {
@@ -66,30 +66,32 @@ export function pageRoutes(ctx: Ctx<DB>, keys: KeyRing, logins: Logins): Hono<Au
   const origins = Object.values(config.publicUrls)
   const urls = config.publicUrls
   const app = new Hono<AuthEnv>()
-  app.use('*', sameOrigins(origins))
+  // Sent back only over https when the public URL is https (behind a proxy that ends TLS, too).
+  const clientOf = clientAddresses(config.trustedProxies)
+  const cookie = { httpOnly: true, sameSite: 'Lax', path: '/', secure: urls.auth.startsWith('https:') } as const
 
   app.get('/login', (c) => c.html(<LoginPage returnTo={safeReturnTo(c.req.query('return_to'), origins)} />))
   app.post('/login', async (c) => {
     const form = await c.req.parseBody()
     const email = text(form, 'email') ?? ''
     const returnTo = safeReturnTo(text(form, 'return_to'), origins)
-    const result = await logins.login(email, text(form, 'beak') ?? '')
+    const result = await logins.login(email, text(form, 'beak') ?? '', clientOf(c))
     if (isRefusal(result)) {
-      const status = result.kind === 'throttled' ? 429 : 401
-      const message =
-        result.kind === 'throttled' ? `Too many failed logins: try again in ${Math.ceil(result.retryAfterSeconds / 60)} min.` : 'Wrong email or beak, or the account is inactive.'
-      return c.html(<LoginPage returnTo={returnTo} email={email} error={message} />, status)
+      if (result.kind !== 'throttled') return c.html(<LoginPage returnTo={returnTo} email={email} error="Wrong email or beak, or the account is inactive." />, 401)
+      const wait = result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} s` : `${Math.ceil(result.retryAfterSeconds / 60)} min`
+      c.header('retry-after', String(result.retryAfterSeconds))
+      return c.html(<LoginPage returnTo={returnTo} email={email} error={`Too many failed logins: try again in ${wait}.`} />, 429)
     }
-    setCookie(c, TOKEN_COOKIE, result.token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: result.expires_in })
+    setCookie(c, TOKEN_COOKIE, result.token, { ...cookie, maxAge: result.expires_in })
     return c.redirect(returnTo, 303)
   })
   app.post('/logout', (c) => {
-    deleteCookie(c, TOKEN_COOKIE, { path: '/' })
+    deleteCookie(c, TOKEN_COOKIE, cookie)
     return c.redirect('/login', 303)
   })
 
   const admin = new Hono<AuthEnv>()
-  admin.use('*', authenticate({ ...authOptions(config, 'auth'), keys: keys.verifyKeys }))
+  admin.use('*', authenticate({ ...authOptions(ctx), keys: keys.verifyKeys }))
   admin.get('/', (c) => {
     const caller = c.get('caller')
     if (caller.role !== 'admin') return c.html(<NotForYou caller={caller} urls={urls} />, 403)

@@ -1,4 +1,4 @@
-// auth's own SQLite: accounts (beaks as scrypt hashes) and the token signing keys.
+// auth's own SQLite: accounts (beaks as scrypt hashes, adapters/beak.ts) and the token signing keys.
 import type { Role } from '../runtime/auth.ts'
 import type { Migration, Store } from '../runtime/store.ts'
 import type { Account } from './domain.ts'
@@ -13,6 +13,8 @@ export type DB = {
     beak_hash: string
     created_at: string
     updated_at: string
+    /** When role or activity last changed (ms, the event_time of that accounts.updated); 0: never, or before this was kept. */
+    access_changed_at: number
   }
   signing_keys: { kid: string; private_jwk: string; public_jwk: string; created_at: string }
 }
@@ -43,6 +45,11 @@ export const migrations: Array<Migration<DB>> = [
     // The accounts are listed a page at a time in the order they were created.
     name: 'auth_002_accounts_created',
     up: 'CREATE INDEX accounts_created ON accounts (created_at, email)',
+  },
+  {
+    // Tokens issued before an account's role or activity changed stop counting at auth too.
+    name: 'auth_003_access_changed_at',
+    up: 'ALTER TABLE accounts ADD COLUMN access_changed_at INTEGER NOT NULL DEFAULT 0',
   },
 ]
 
@@ -79,25 +86,39 @@ export function countAccounts(store: Store<DB>): number {
   return store.first(store.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')))?.n ?? 0
 }
 
-export function insertAccount(store: Store<DB>, account: Account, beakHash: string, at: string): void {
+export function insertAccount(store: Store<DB>, account: Account, beakHash: string, at: Date): void {
   store.run(
     store.db.insertInto('accounts').values({
       ...account,
       active: account.active ? 1 : 0,
       beak_hash: beakHash,
-      created_at: at,
-      updated_at: at,
+      created_at: at.toISOString(),
+      updated_at: at.toISOString(),
+      // No token of the account is older than the account: nothing has changed yet.
+      access_changed_at: 0,
     }),
   )
 }
 
-export function updateAccount(store: Store<DB>, account: Account, at: string): void {
+/** Stores a changed account; `accessChanged` when its role or activity changed (its tokens stop counting). */
+export function updateAccount(store: Store<DB>, account: Account, at: Date, accessChanged: boolean): void {
   store.run(
     store.db
       .updateTable('accounts')
-      .set({ name: account.name, role: account.role, active: account.active ? 1 : 0, updated_at: at })
+      .set({
+        name: account.name,
+        role: account.role,
+        active: account.active ? 1 : 0,
+        updated_at: at.toISOString(),
+        ...(accessChanged ? { access_changed_at: at.getTime() } : {}),
+      })
       .where('account_id', '=', account.account_id),
   )
+}
+
+/** Replaces an account's beak hash with a stronger one, unless another login replaced it first. */
+export function replaceBeakHash(store: Store<DB>, id: string, old: string, beakHash: string): void {
+  store.run(store.db.updateTable('accounts').set({ beak_hash: beakHash }).where('account_id', '=', id).where('beak_hash', '=', old))
 }
 
 /** The signing keys, newest first. */
@@ -116,7 +137,15 @@ export function restoreAccount(store: Store<DB>, record: Row): void {
       .insertInto('accounts')
       .values(record)
       .onConflict((oc) =>
-        oc.column('account_id').doUpdateSet({ name: record.name, email: record.email, role: record.role, active: record.active, beak_hash: record.beak_hash, updated_at: record.updated_at }),
+        oc.column('account_id').doUpdateSet({
+          name: record.name,
+          email: record.email,
+          role: record.role,
+          active: record.active,
+          beak_hash: record.beak_hash,
+          updated_at: record.updated_at,
+          access_changed_at: record.access_changed_at,
+        }),
       ),
   )
 }

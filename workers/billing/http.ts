@@ -16,7 +16,7 @@ export const NOT_YOURS = "only admins and accountants see other employees' accou
 export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const orRefuse = refusing(RANGE_REFUSALS)
   const api = new Hono<AuthEnv>()
-  api.use('*', authenticate(authOptions(ctx.config, 'billing')))
+  api.use('*', authenticate(authOptions(ctx)))
   const dayOf = (c: Context, accountId: string) => {
     const query = check(AccountDayQuery, c.req.query(), 'query')
     return c.json(orInvalidCursor(accountDay(ctx, accountId, { day: query.day, limit: limitOf(query), cursor: query.cursor })))

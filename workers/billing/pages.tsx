@@ -23,7 +23,7 @@ export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const urls = ctx.config.publicUrls
   const tz = ctx.config.tz
   const app = new Hono<AuthEnv>()
-  app.use('*', authenticate(authOptions(ctx.config, 'billing')))
+  app.use('*', authenticate(authOptions(ctx)))
   app.use('*', refusalPages('billing', urls))
 
   function DayPicker({ day, account }: { day: string; account?: string }) {

@@ -3,7 +3,7 @@ import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
 import { limitOf, PageQuery } from '../../contracts/http/paging.ts'
 import { orInvalidCursor } from '../runtime/cursor.ts'
-import { check, type RefusalTable, refusing, sameOrigins } from '../runtime/http.ts'
+import { check, type RefusalTable, refusing } from '../runtime/http.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { closeNow, type Refusal } from './commands.ts'
 import { closesPage } from './queries.ts'
@@ -17,8 +17,7 @@ export const REFUSALS: RefusalTable<Refusal> = {
 export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const orRefuse = refusing(REFUSALS)
   const api = new Hono<AuthEnv>()
-  api.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
-  api.use('*', authenticate(authOptions(ctx.config, 'close')))
+  api.use('*', authenticate(authOptions(ctx)))
   api.use('*', requireRole('admin'))
   api.get('/closes', (c) => {
     const query = check(PageQuery, c.req.query(), 'query')

@@ -2,7 +2,6 @@
 // day now" for admins.
 import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
-import { sameOrigins } from '../runtime/http.ts'
 import { isRefusal } from '../runtime/refusal.ts'
 import { dollars, momentIn } from '../runtime/views/format.ts'
 import { Layout } from '../runtime/views/layout.tsx'
@@ -27,8 +26,7 @@ const duration = (seconds: number) =>
 export function pageRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const tz = ctx.config.tz
-  app.use('*', sameOrigins(Object.values(ctx.config.publicUrls)))
-  app.use('*', authenticate(authOptions(ctx.config, 'close')))
+  app.use('*', authenticate(authOptions(ctx)))
   app.use('*', refusalPages('close', ctx.config.publicUrls))
   app.use('*', requireRole('admin'))
 

@@ -1,4 +1,5 @@
 // Configuration is environment variables with working defaults (README lists them all).
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 
 export type WorkerName = 'auth' | 'tasks' | 'billing' | 'close' | 'analytics' | 'audit'
@@ -32,6 +33,16 @@ export type Config = {
   jwtAudience: string
   adminEmail: string
   adminBeak: string
+  /**
+   * Whether auth may run with DEFAULT_ADMIN_BEAK: only where the stack is local and known to be
+   * (make up and make cluster set ATES_ALLOW_DEFAULT_ADMIN_BEAK=1); anywhere else auth refuses.
+   */
+  allowDefaultAdminBeak: boolean
+  /**
+   * Proxies in front of the edges (addresses or CIDR ranges): only a request from one of them
+   * is believed about its client's address (X-Forwarded-For), which login throttling keys on.
+   */
+  trustedProxies: string[]
   smtpUrl: string | undefined
   /** How old a finding of the audit must be, with the audit caught up, to count as a difference. */
   auditSettleSeconds: number
@@ -49,6 +60,9 @@ export type Config = {
 }
 
 export type Env = Record<string, string | undefined>
+
+/** The first admin's beak when ATES_ADMIN_BEAK is not set: public, so fit for a laptop only. */
+export const DEFAULT_ADMIN_BEAK = 'admin-beak'
 
 export class ConfigError extends Error {}
 
@@ -80,6 +94,21 @@ function instanceName(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined
   if (!/^[a-z0-9]{1,16}$/.test(raw)) throw new ConfigError(`ATES_INSTANCE must be 1 to 16 lower-case letters or digits (it names durable consumers), got "${raw}"`)
   return raw
+}
+
+/** "10.0.0.1, 172.16.0.0/12, ::1" → each an IP address or a CIDR range. */
+function proxies(raw: string): string[] {
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const entry of list) {
+    const [address = '', prefix, extra] = entry.split('/')
+    const family = isIP(address)
+    const bits = family === 4 ? 32 : 128
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits)
+    if (!family || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`ATES_TRUSTED_PROXIES must list IP addresses or CIDR ranges (10.0.0.1, 10.0.0.0/8, ::1), got "${entry}"`)
+    }
+  }
+  return list
 }
 
 function timeZone(raw: string): string {
@@ -139,7 +168,9 @@ export function loadConfig(env: Env = process.env): Config {
     jwtIssuer: env.ATES_JWT_ISSUER || 'ates-auth',
     jwtAudience: env.ATES_JWT_AUDIENCE || 'ates',
     adminEmail: env.ATES_ADMIN_EMAIL || 'admin@ates.local',
-    adminBeak: env.ATES_ADMIN_BEAK || 'admin-beak',
+    adminBeak: env.ATES_ADMIN_BEAK || DEFAULT_ADMIN_BEAK,
+    allowDefaultAdminBeak: env.ATES_ALLOW_DEFAULT_ADMIN_BEAK === '1',
+    trustedProxies: proxies(env.ATES_TRUSTED_PROXIES ?? ''),
     smtpUrl: env.ATES_SMTP_URL || undefined,
     auditSettleSeconds: integer(env, 'ATES_AUDIT_SETTLE_SECONDS', 60),
     logLevel: logLevel as Config['logLevel'],

@@ -10,7 +10,8 @@ import { existsSync, renameSync } from 'node:fs'
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { EventConsumer, subscriptionOf } from './consumer.ts'
+import type { Handlers } from './batch.ts'
+import { EventConsumer, type Subscription, subscriptionOf } from './consumer.ts'
 import type { Health } from './health.ts'
 import type { Metrics } from './metrics.ts'
 import { OWN_STREAM } from './nats.ts'
@@ -32,6 +33,8 @@ export type DutyParts<DB> = {
   /** The epochs bucket, for a worker with a lease, and its key (the lease's). */
   epochs: KV | undefined
   epochKey: string
+  /** The runtime's own consumers, besides the worker's (the account access every worker but auth keeps). */
+  runtimeReads?: () => Array<Subscription & { handlers: Handlers; inbox?: boolean }>
 }
 
 /**
@@ -72,11 +75,14 @@ export class Duty<DB> {
     if (!active()) return
     this.running = true
     this.relay.start()
-    for (const handlers of definition.consumes?.(ctx) ?? []) {
+    const reads = [
+      ...(this.parts.runtimeReads?.() ?? []),
+      ...(definition.consumes?.(ctx) ?? []).map((handlers) => ({ ...subscriptionOf(ctx.name, handlers, ctx.config.instance), handlers })),
+    ]
+    for (const read of reads) {
       this.consumers.push(
         new EventConsumer({
-          ...subscriptionOf(ctx.name, handlers, ctx.config.instance),
-          handlers,
+          ...read,
           ...options.consumer,
           worker: ctx.name,
           store: ctx.store as Store<unknown>,

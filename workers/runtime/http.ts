@@ -1,6 +1,7 @@
 // What every worker's HTTP edge shares: the JSON error shape (SPEC §4), body parsing
 // with TypeBox, a size limit, request metrics, and /healthz, /readyz, /metrics.
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import { BlockList, isIP } from 'node:net'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -62,6 +63,7 @@ function codeOf(status: number): string {
     404: 'not_found',
     409: 'conflict',
     413: 'payload_too_large',
+    415: 'unsupported_media_type',
     422: 'invalid',
     429: 'too_many_requests',
   }
@@ -109,8 +111,18 @@ export function check<S extends TSchema>(schema: S, value: unknown, what = 'body
   return value as Static<S>
 }
 
-/** Reads a JSON body (400 when it is not JSON) and checks it (422 when it does not fit). */
+/** What a JSON API says to a body sent as anything but JSON (a form, text): what to send instead. */
+export const SEND_JSON = 'this API takes JSON: send the body as JSON with content-type: application/json'
+
+const isJson = (type: string) => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)
+
+/**
+ * Reads a JSON body (415 unless it says it is JSON, 400 when it is not) and checks it (422 when
+ * it does not fit). A form or text/plain body is what another site's page can make a browser
+ * send without asking; a JSON body it cannot.
+ */
 export async function jsonBody<S extends TSchema>(c: Context, schema: S): Promise<Static<S>> {
+  if (!isJson(c.req.header('content-type') ?? '')) throw new HttpError(415, 'unsupported_media_type', SEND_JSON)
   let value: unknown
   try {
     value = await c.req.json()
@@ -261,11 +273,6 @@ export function opsRoutes(metrics: Metrics, readiness: Readiness): Hono {
   return app
 }
 
-/** What a JSON API says to a body sent as anything but JSON (a form, text): what to send instead. */
-export const SEND_JSON = 'this API takes JSON: send the body as JSON with content-type: application/json'
-
-const isJson = (type: string) => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)
-
 /** 415 for a write to the JSON API whose body is declared as anything but JSON. */
 export function jsonOnly(): MiddlewareHandler {
   return async (c, next) => {
@@ -277,22 +284,90 @@ export function jsonOnly(): MiddlewareHandler {
   }
 }
 
+/** An IPv4 address as IPv4, also when a dual-stack socket reports it as ::ffff:a.b.c.d. */
+function plainAddress(raw: string | undefined): string | undefined {
+  const address = raw?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')
+  return address && isIP(address) ? address : undefined
+}
+
 /**
- * Form posts from pages: accepted only from the origins of our own workers, so another
- * site cannot make a logged-in browser post (the cookie is SameSite=Lax as well).
+ * Where a request comes from: the peer's address, unless that peer is one of the trusted
+ * proxies (ATES_TRUSTED_PROXIES), whose X-Forwarded-For is then read from its right end: the
+ * client is the nearest address that is not itself a trusted proxy. Anyone else's
+ * X-Forwarded-For is ignored, so a client cannot pick the address it is throttled by.
  */
-export function sameOrigins(origins: string[]): MiddlewareHandler {
-  const allowed = new Set(origins.map((o) => new URL(o).origin))
-  return async (c, next) => {
-    const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)
-    const isForm = /^(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)/i.test(c.req.header('content-type') ?? '')
-    if (unsafe && isForm) {
-      const origin = c.req.header('origin')
-      if (!origin || !allowed.has(origin)) {
-        throw new HttpError(403, 'forbidden', 'form posts are accepted only from aTES pages')
-      }
+export function clientAddresses(trustedProxies: string[]): (c: Context) => string {
+  const trusted = new BlockList()
+  for (const entry of trustedProxies) {
+    const [address = '', prefix] = entry.split('/')
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4'
+    if (prefix === undefined) trusted.addAddress(address, family)
+    else trusted.addSubnet(address, Number(prefix), family)
+  }
+  const isTrusted = (address: string) => trusted.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4')
+  return (c) => {
+    const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+    let client = plainAddress(env?.incoming?.socket?.remoteAddress)
+    if (!client) return 'unknown'
+    if (trustedProxies.length === 0 || !isTrusted(client)) return client
+    const hops = (c.req.header('x-forwarded-for') ?? '').split(',').reverse()
+    for (const hop of hops) {
+      const address = plainAddress(hop)
+      if (!address) break
+      client = address
+      if (!isTrusted(address)) break
     }
+    return client
+  }
+}
+
+export type PageHeaderOptions = {
+  /** The public origins of every worker: where forms may post and a login may send the browser back. */
+  origins: string[]
+  /** This worker's public URL: over https, browsers are told to stay on https. */
+  selfUrl: string
+  /** The CSP sources of the pages' style sheets (views/layout.tsx, styleSources). */
+  styles: () => string[]
+}
+
+/**
+ * Security headers on every page (everything but /api/, whose JSON is never rendered as a
+ * document: the API's hot path stays as it was). The CSP runs no script at all, applies only
+ * the pages' own style sheets (by hash), lets forms post only to aTES, and lets no one frame a
+ * page. The referrer policy is the browsers' default, said out loud: with no-referrer or
+ * same-origin a browser sends `Origin: null` with a form posted to another worker (a logout),
+ * and ownPagesOnly would refuse it.
+ */
+export function pageHeaders(options: PageHeaderOptions): MiddlewareHandler {
+  const formTargets = [...new Set(options.origins.map((o) => new URL(o).origin))].join(' ')
+  const fixed: Array<[string, string]> = [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['X-Frame-Options', 'DENY'],
+    ['Referrer-Policy', 'strict-origin-when-cross-origin'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Cross-Origin-Resource-Policy', 'same-origin'],
+    ...(options.selfUrl.startsWith('https:') ? [['Strict-Transport-Security', 'max-age=31536000'] as [string, string]] : []),
+  ]
+  let policy = { styles: -1, text: '' }
+  return async (c, next) => {
     await next()
+    if (c.req.path.startsWith('/api/')) return
+    const styles = options.styles()
+    if (styles.length !== policy.styles) {
+      const text = [
+        "default-src 'none'",
+        "script-src 'none'",
+        `style-src ${styles.join(' ') || "'none'"}`,
+        "img-src 'self'",
+        `form-action 'self' ${formTargets}`,
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+      ].join('; ')
+      policy = { styles: styles.length, text }
+    }
+    const headers = c.res.headers
+    headers.set('Content-Security-Policy', policy.text)
+    for (const [name, value] of fixed) headers.set(name, value)
   }
 }
 

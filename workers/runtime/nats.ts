@@ -60,6 +60,17 @@ export type ConnectOptions = {
    * CPU of a publish: workers go without.
    */
   asyncTraces?: boolean
+  /**
+   * The prefix of the connection's reply subjects (JetStream API answers, publish acks, a
+   * consumer's deliveries). A worker's is its own (inboxOf), and its NATS user may subscribe
+   * to nothing else, so no worker reads another's replies.
+   */
+  inboxPrefix?: string
+}
+
+/** A worker's reply subjects: _INBOX_<worker>.> (deploy/nats/users.conf). */
+export function inboxOf(worker: string): string {
+  return `_INBOX_${worker}`
 }
 
 /** Connects with endless reconnects; the client buffers publishes while reconnecting. */
@@ -74,6 +85,7 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
     waitOnFirstConnect: true,
     timeout: 5000,
     noAsyncTraces: !options.asyncTraces,
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
   })
   const log = options.log
   if (log) {

@@ -53,8 +53,13 @@ export class Outbox {
 
 type Row = { seq: number; event_id: string; subject: string; payload: string }
 
-/** A failed window is published again after 200 ms, then twice as long each time, at most 5 s. */
-const RETRY = { firstMs: 200, maxMs: 5000 }
+/**
+ * A failed window is published again after 200 ms, then twice as long each time, at most 1 s:
+ * a stream leader election on the cluster answers "no responders" for several seconds, and
+ * a write waiting for its events should see them stored soon after the new leader is up,
+ * not up to 5 s later. One publish a second costs the broker nothing.
+ */
+const RETRY = { firstMs: 200, maxMs: 1000 }
 
 export type RelayOptions = {
   store: Store<unknown>
@@ -83,7 +88,7 @@ export class OutboxRelay {
   private readonly publishTimeoutMs: number
   private readonly published
   private confirmedUpTo = 0
-  private readonly waiters = new Set<{ seq: number; resolve: () => void }>()
+  private readonly waiters = new Set<{ seq: number; progressed: () => void; resolve: () => void }>()
 
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 1000
@@ -119,17 +124,26 @@ export class OutboxRelay {
     await this.loop
   }
 
-  /** Resolves once everything committed so far has been relayed. */
+  /**
+   * Resolves once everything committed so far has been relayed; rejects when the broker has
+   * confirmed nothing for `timeoutMs`. A write of many events (a reshuffle of every open task)
+   * waits as long as they keep being confirmed.
+   */
   async flushed(timeoutMs = 10_000): Promise<void> {
     const last = this.options.store.prepare('SELECT max(seq) FROM outbox').pluck().get() as number | null
     if (last === null || last <= this.confirmedUpTo) return
     this.kick()
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter)
-        reject(new Error('outbox not flushed in time'))
-      }, timeoutMs)
-      const waiter = { seq: last, resolve: () => (clearTimeout(timer), resolve()) }
+      let timer: NodeJS.Timeout
+      const arm = () => {
+        clearTimeout(timer)
+        timer = setTimeout(() => {
+          this.waiters.delete(waiter)
+          reject(new Error('outbox not flushed in time'))
+        }, timeoutMs)
+      }
+      const waiter = { seq: last, progressed: arm, resolve: () => (clearTimeout(timer), resolve()) }
+      arm()
       this.waiters.add(waiter)
     })
   }
@@ -138,7 +152,10 @@ export class OutboxRelay {
   private confirm(seq: number): void {
     if (seq > this.confirmedUpTo) this.confirmedUpTo = seq
     for (const waiter of this.waiters) {
-      if (waiter.seq > this.confirmedUpTo) continue
+      if (waiter.seq > this.confirmedUpTo) {
+        waiter.progressed()
+        continue
+      }
       this.waiters.delete(waiter)
       waiter.resolve()
     }

@@ -3,6 +3,7 @@
 // and an Error for a cancelled request that has already succeeded): about twice the client's
 // CPU of the publish itself, paid for every event the outbox relays.
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core'
+import type { NatsConnectionImpl } from '@nats-io/nats-core/internal'
 
 export type Publication = { subject: string; payload: string; msgId: string }
 
@@ -16,7 +17,9 @@ export type WindowResult = { acked: number; failure?: string; cut?: boolean; str
 const WRONG_LAST_MSG_ID = 10070
 
 export class WindowPublisher {
-  private readonly prefix = createInbox()
+  // Under the connection's inbox prefix, as the client's own requests are (the JetStream client
+  // reads it there too): a worker's NATS user may subscribe to nothing else.
+  private readonly prefix: string
   private readonly subscription: Subscription
   private readonly waiting = new Map<string, (failure: string | undefined) => void>()
   /** Where the last acked message was stored. */
@@ -27,6 +30,7 @@ export class WindowPublisher {
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
   ) {
+    this.prefix = createInbox((nc as NatsConnectionImpl).options.inboxPrefix)
     this.subscription = nc.subscribe(`${this.prefix}.*`, {
       callback: (error, msg) => {
         if (!error) this.answered(msg)

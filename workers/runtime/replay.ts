@@ -1,21 +1,34 @@
 // An ordered read of a stream, from its first message (or a given one) to the last one stored
 // when the read began: for a worker that brings its own past decisions into its database
 // before it consumes anything else (a rebuild, or a standby taking over).
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
-import { decodeEvent } from '../../contracts/envelope.ts'
-import type { Envelope } from '../../contracts/envelope.ts'
+//
+// The consumer it reads through has a fixed name (<worker>-readback), because a worker's NATS
+// user may only create and use consumers it is granted by name (deploy/nats/users.conf); the
+// client's own ordered consumer names itself afresh every time it starts over. This one starts
+// over the same way — a new consumer from the first message not yet read — under the same name.
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { nanos } from '@nats-io/nats-core'
+import { decodeEvent, type Envelope } from '../../contracts/envelope.ts'
 import type { StreamName } from './nats.ts'
 
 export type ReadOptions = {
+  /** The reading consumer's name, one the connection's user may use. */
+  name: string
   filter?: string
   batchSize?: number
+  /** How long a fetch waits for messages the read still expects. */
+  fetchMs?: number
   /** Start at this stream sequence instead of the first. */
   fromSeq?: number
   /** Told after each batch was handled, with the stream sequence of its last message. */
   handled?: (lastSeq: number) => void
-  /** The name of the ordered consumer (a user may only make consumers with its own prefix). */
-  name?: string
 }
+
+/** The consumer a worker reads its own stream back through. */
+export const readbackName = (worker: string) => `${worker}-readback`
+
+/** How many times in a row the read may start over without getting further. */
+const MAX_STALLS = 10
 
 /** Calls `handle` with each batch of decoded events, in stream order; returns how many messages it read. */
 export async function readToEnd(
@@ -23,34 +36,71 @@ export async function readToEnd(
   jsm: JetStreamManager,
   stream: StreamName,
   handle: (events: Envelope[]) => void,
-  options: ReadOptions = {},
+  options: ReadOptions,
 ): Promise<number> {
   const last = (await jsm.streams.info(stream)).state.last_seq
   if (last === 0 || (options.fromSeq !== undefined && options.fromSeq > last)) return 0
-  const consumer = await js.consumers.get(stream, {
-    ...(options.fromSeq !== undefined ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.fromSeq } : { deliver_policy: DeliverPolicy.All }),
-    ...(options.filter ? { filter_subjects: options.filter } : {}),
-    ...(options.name ? { name_prefix: options.name } : {}),
-  })
+  const size = options.batchSize ?? 1000
+  // The first stream sequence not read yet, and how many messages were read.
+  let next = options.fromSeq ?? 1
   let count = 0
-  let batch: Envelope[] = []
+  let stalls = 0
   try {
-    if ((await consumer.info()).num_pending === 0) return 0
-    const messages = await consumer.consume({ max_messages: options.batchSize ?? 1000 })
-    for await (const msg of messages) {
-      const decoded = decodeEvent(msg.subject, msg.data)
-      if (decoded.ok) batch.push(decoded.event)
-      count++
-      const done = msg.seq >= last || msg.info.pending === 0
-      if (batch.length >= (options.batchSize ?? 1000) || done) {
-        handle(batch)
-        options.handled?.(msg.seq)
-        batch = []
-      }
-      if (done) break
+    for (;;) {
+      const from = next
+      const read = await readFrom(from)
+      if (read === 'done') return count
+      stalls = next > from ? 0 : stalls + 1
+      if (stalls >= MAX_STALLS) throw new Error(`reading ${stream} back got no further than sequence ${next}`)
     }
   } finally {
-    await consumer.delete().catch(() => undefined)
+    await jsm.consumers.delete(stream, options.name).catch(() => undefined)
   }
-  return count
+
+  /** One consumer from `from` on, until the end or until a message goes missing ('again'). */
+  async function readFrom(from: number): Promise<'done' | 'again'> {
+    // A consumer left by a read that died is replaced.
+    await jsm.consumers.delete(stream, options.name).catch(() => undefined)
+    const info = await jsm.consumers.add(stream, {
+      name: options.name,
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+      ...(options.filter ? { filter_subject: options.filter } : {}),
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: nanos(60_000),
+    })
+    if (info.num_pending === 0) return 'done'
+    const consumer = await js.consumers.get(stream, options.name)
+    let delivered = 0
+    for (;;) {
+      const batch: Envelope[] = []
+      const fetchedFrom = next
+      let outcome: 'done' | 'again' | 'more' = 'again'
+      try {
+        const messages = await consumer.fetch({ max_messages: size, expires: options.fetchMs ?? 5000 })
+        for await (const msg of messages) {
+          // Without acks nothing is delivered twice; a number skipped is a message lost on the way.
+          if (msg.info.deliverySequence !== delivered + 1) {
+            outcome = 'again'
+            break
+          }
+          delivered += 1
+          next = msg.seq + 1
+          count += 1
+          const decoded = decodeEvent(msg.subject, msg.data)
+          if (decoded.ok) batch.push(decoded.event)
+          outcome = msg.seq >= last || msg.info.pending === 0 ? 'done' : 'more'
+          if (outcome === 'done') break
+        }
+      } catch {
+        // The consumer went away (a broker restart, its inactivity limit): start over from `next`.
+        outcome = 'again'
+      }
+      if (batch.length > 0) handle(batch)
+      if (next > fetchedFrom) options.handled?.(next - 1)
+      if (outcome !== 'more') return outcome
+    }
+  }
 }

@@ -73,7 +73,25 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     const body = (await ready.json()) as { nats: boolean; database: boolean; consumer_lag: Record<string, number> }
     assert.equal(body.nats, true)
     assert.equal(body.database, true)
-    assert.deepEqual(Object.keys(body.consumer_lag), ['auth-accounts-created'])
+    // The runtime's own consumer of accounts.* (account_access: runtime/access.ts) comes with every worker.
+    assert.deepEqual(Object.keys(body.consumer_lag), ['auth-access', 'auth-accounts-created'])
+  })
+
+  test('everything but the API carries the security headers; the API keeps its JSON lean', async () => {
+    const page = await fetch(`${worker.url}/healthz`)
+    const csp = page.headers.get('content-security-policy') ?? ''
+    for (const directive of ["default-src 'none'", "script-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", `form-action 'self' http://localhost:`]) {
+      assert.ok(csp.includes(directive), `${directive} in ${csp}`)
+    }
+    assert.match(csp, /style-src 'sha256-[\w+/=]+'/)
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff')
+    assert.equal(page.headers.get('x-frame-options'), 'DENY')
+    assert.equal(page.headers.get('referrer-policy'), 'strict-origin-when-cross-origin')
+    assert.equal(page.headers.get('strict-transport-security'), null, 'plain http: no HSTS')
+    const missing = await fetch(`${worker.url}/nowhere`)
+    assert.equal(missing.status, 404)
+    assert.ok(missing.headers.get('content-security-policy'), 'an error page too')
+    assert.equal((await fetch(`${worker.url}/api/seen`)).headers.get('content-security-policy'), null)
   })
 
   test('a write goes through the outbox to the stream and back through the consumer', async () => {

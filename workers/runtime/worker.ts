@@ -12,22 +12,25 @@ import { decodeEvent, type Envelope, type Producer } from '../../contracts/envel
 import type { WorkerApi } from '../../contracts/http/openapi.ts'
 import { OPS_OPERATIONS } from '../../contracts/http/ops.ts'
 import { type EventName, subjectOf } from '../../contracts/registry.ts'
+import { type Access, accessConsumer, accessMigrations, replicaAccess } from './access.ts'
+import { ownPagesOnly } from './auth.ts'
 import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
 import type { ConsumerOptions, EventConsumer, Handlers } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
-import { confirmedWrites, jsonOnly, limitBody, notFound, onError, opsRoutes, type Readiness, readinessGauge, requestMetrics, standbyGate, type Writes } from './http.ts'
+import { confirmedWrites, jsonOnly, limitBody, notFound, onError, opsRoutes, pageHeaders, type Readiness, readinessGauge, requestMetrics, standbyGate, type Writes } from './http.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { processMetrics } from './process-metrics.ts'
 import { Duty, RefusedToStart } from './duty.ts'
 import { Lease } from './lease.ts'
-import { type Buckets, connectNats, ensureBuckets, ensureStreams, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
+import { type Buckets, connectNats, ensureBuckets, ensureStreams, inboxOf, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, type OutboxRelay } from './outbox.ts'
 import { referenceRoutes } from './openapi.ts'
-import { readToEnd } from './replay.ts'
+import { readbackName, readToEnd } from './replay.ts'
 import { corsFor, knownRoutes } from './routing.ts'
 import { type Migration, openStore, positions, probeWrite, recordPosition, type Store } from './store.ts'
 import { startUpkeep } from './upkeep.ts'
+import { styleSources } from './views/layout.tsx'
 
 export type Clock = {
   now: () => Date
@@ -42,6 +45,8 @@ export type Ctx<DB> = Clock & {
   metrics: Metrics
   store: Store<DB>
   outbox: Outbox
+  /** Whether a verified token's account still stands as the token says (access.ts). */
+  access: Access
   /**
    * Reads the stream this worker publishes to from its first event to the last one stored when
    * the read began, a batch at a time, in order (a worker restoring its own past decisions).
@@ -68,6 +73,12 @@ export type WorkerDefinition<DB> = {
   beforeConsuming?: (ctx: Ctx<DB>) => Promise<void> | void
   /** One durable consumer per group of handlers; its stream, filter and name follow from them. */
   consumes?: (ctx: Ctx<DB>) => Handlers[]
+  /**
+   * Where the worker learns whether an account still stands as its token says. By default the
+   * runtime keeps account_access from accounts.* with a consumer of its own (<worker>-access);
+   * auth, which owns the accounts, answers from its own rows instead.
+   */
+  access?: (ctx: Ctx<DB>) => Access
   /** The worker's own routes; health, metrics and the error shape are added around them. */
   routes?: (ctx: Ctx<DB>) => Hono
   /** Its HTTP surface as contracts/http describes it: served as /openapi.json and /api-docs. */
@@ -110,12 +121,15 @@ export async function runWorker<DB>(
   const { name } = definition
   const log = options.log ?? createLogger({ worker: name, ...(config.instance ? { instance: config.instance } : {}) }, { level: config.logLevel })
   const metrics = new Metrics()
-  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), definition.migrations)
+  const keepsAccess = definition.access === undefined
+  const migrations = keepsAccess ? [...(accessMigrations as Array<Migration<DB>>), ...definition.migrations] : definition.migrations
+  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), migrations)
   const nc = await connectNats({
     servers: config.natsServers,
     name: config.instance ? `${name}-${config.instance}` : name,
     user: config.natsUser,
     pass: config.natsPass,
+    inboxPrefix: inboxOf(name),
     log,
   })
   const jsm = await manager(nc)
@@ -146,7 +160,7 @@ export async function runWorker<DB>(
     const from = positions(ctx.store as Store<unknown>).get(own)
     return readToEnd(js, jsm, own, handle, {
       ...(from === undefined ? {} : { fromSeq: from + 1 }),
-      name: `${name}-readback`,
+      name: readbackName(name),
       handled: (seq) => recordPosition(ctx.store as Store<unknown>, own, seq),
     })
   }
@@ -162,13 +176,30 @@ export async function runWorker<DB>(
     }
   }
   const consumerLags = async () => Object.fromEntries(await Promise.all(duty.consumers.map(async (c) => [c.name, await c.lag()] as const)))
-  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, readBack, lastEvent, consumerLags }
+  // Who a token speaks for, as far as this worker knows: auth answers from its own accounts,
+  // every other worker from the account_access its runtime consumer keeps.
+  let access: Access = replicaAccess(() => ctx.store as Store<unknown>)
+  const ctx: Ctx<DB> = { ...definition.clock, name, config, log, metrics, store, outbox, access: (token) => access(token), readBack, lastEvent, consumerLags }
+  if (definition.access) access = definition.access(ctx)
 
   const lease = buckets
     ? new Lease({ kv: buckets.leases, worker: leaseKey, instance: config.instance ?? hostname(), url: config.publicUrls[name], ttlMs: config.leaseTtlSeconds * 1000, log, now: definition.clock.now })
     : undefined
   const active = () => lease?.held() ?? true
-  const duty = new Duty({ definition, ctx, health, metrics, nc, js, jsm, options, active, epochs: buckets?.epochs, epochKey: leaseKey })
+  const duty = new Duty({
+    definition: { ...definition, migrations },
+    ctx,
+    health,
+    metrics,
+    nc,
+    js,
+    jsm,
+    options,
+    active,
+    epochs: buckets?.epochs,
+    epochKey: leaseKey,
+    runtimeReads: keepsAccess ? () => [accessConsumer(name, ctx.store as Store<unknown>, config.instance)] : undefined,
+  })
   const upkeep = startUpkeep({ worker: name, store: () => ctx.store as Store<unknown>, jsm, config, health, metrics, log })
 
   const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
@@ -284,10 +315,12 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
   app.onError(onError(ctx.log, readiness.health))
   app.notFound(notFound)
   app.use('*', requestMetrics(ctx.metrics, definition.name))
+  app.use('*', pageHeaders({ origins: Object.values(ctx.config.publicUrls), selfUrl: ctx.config.publicUrls[definition.name], styles: styleSources }))
   app.use('*', limitBody())
   if (ctx.config.corsOrigins.length > 0) app.use('*', corsFor(ctx.config.corsOrigins))
   app.use('*', knownRoutes(app))
   app.use('/api/*', jsonOnly())
+  app.use('*', ownPagesOnly(Object.values(ctx.config.publicUrls)))
   app.route('/', opsRoutes(ctx.metrics, readiness))
   if (readiness.standby) app.use('*', standbyGate(readiness.standby))
   if (writes) app.use('*', confirmedWrites(writes))

@@ -27,7 +27,7 @@ export const refusalMessage = (refusal: Refusal) => refusalError(REFUSALS, refus
 export function apiRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
   const orRefuse = refusing(REFUSALS)
   const api = new Hono<AuthEnv>()
-  api.use('*', authenticate(authOptions(ctx.config, 'tasks')))
+  api.use('*', authenticate(authOptions(ctx)))
 
   api.post('/tasks', async (c) => {
     const task = orRefuse(await createTask(ctx, random, await jsonBody(c, CreateTaskBody)))

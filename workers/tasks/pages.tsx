@@ -1,8 +1,8 @@
-// The dashboard's routes: pages behind the login, form posts from aTES pages only, each
-// answered with a 303 back to / and a notice.
+// The dashboard's routes: pages behind the login, form posts (from aTES pages only: the
+// runtime's ownPagesOnly), each answered with a 303 back to / and a notice.
 import { Hono } from 'hono'
 import { type AuthEnv, authenticate, authOptions, type Caller } from '../runtime/auth.ts'
-import { HttpError, sameOrigins } from '../runtime/http.ts'
+import { HttpError } from '../runtime/http.ts'
 import { refusalPages } from '../runtime/views/refusal.tsx'
 import type { Ctx } from '../runtime/worker.ts'
 import { RAW_TITLE_MAX } from '../../contracts/common.ts'
@@ -29,8 +29,7 @@ export function pageRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
   const { config } = ctx
   const urls = config.publicUrls
   const app = new Hono<AuthEnv>()
-  app.use('*', sameOrigins(Object.values(urls)))
-  app.use('*', authenticate(authOptions(config, 'tasks')))
+  app.use('*', authenticate(authOptions(ctx)))
   app.use('*', refusalPages('tasks', urls))
 
   app.get('/', (c) => {

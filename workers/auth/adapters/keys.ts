@@ -30,14 +30,15 @@ export async function loadKeyRing(store: Store<DB>, kidFor: () => string, now: (
     jwks,
     verifyKeys: createLocalJWKSet(jwks),
     sign: (account, { issuer, audience, now: at, ttlSeconds }) => {
-      const iat = Math.floor(at.getTime() / 1000)
+      // iat to the millisecond (a NumericDate may have a fraction): a token is compared with the
+      // moment its account last changed, and a second is long enough for a change and a login.
       return new SignJWT({ role: account.role, name: account.name })
         .setProtectedHeader({ alg: JWT_ALGORITHM, kid: current.kid, typ: 'JWT' })
         .setSubject(account.account_id)
         .setIssuer(issuer)
         .setAudience(audience)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + ttlSeconds)
+        .setIssuedAt(at.getTime() / 1000)
+        .setExpirationTime(Math.floor(at.getTime() / 1000) + ttlSeconds)
         .sign(privateKey)
     },
   }

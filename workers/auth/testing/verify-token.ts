@@ -7,5 +7,5 @@ if (!jwksUrl || !issuer || !audience || !token) {
   console.error('usage: verify-token.ts <jwks-url> <issuer> <audience> <token>')
   process.exit(2)
 }
-const caller = await tokenVerifier({ jwksUrl, issuer, audience })(token)
-console.log(caller ? JSON.stringify(caller) : 'refused')
+const verified = await tokenVerifier({ jwksUrl, issuer, audience })(token)
+console.log(verified ? JSON.stringify(verified.caller) : 'refused')

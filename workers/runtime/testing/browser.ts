@@ -28,6 +28,9 @@ export async function launchChromium(): Promise<Browser> {
 
 export type Person = { context: BrowserContext; page: Page; close(): Promise<void> }
 
+/** What Chromium reported against the pages' Content-Security-Policy, from every person's page. */
+export const cspViolations: string[] = []
+
 /**
  * Opens `startUrl` as a new person; the dashboard sends them to auth's login page, where
  * they type their email and beak, and auth sends them back.
@@ -36,6 +39,9 @@ export async function logIn(browser: Browser, startUrl: string, email: string, b
   const context = await browser.newContext({ viewport })
   context.setDefaultTimeout(20_000)
   const page = await context.newPage()
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${page.url()}: ${message.text()}`)
+  })
   await page.goto(startUrl)
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Beak').fill(beak)

@@ -3,6 +3,7 @@
 // SQLite but no nats-server.
 import { randomUUID } from 'node:crypto'
 import type { Envelope, Producer } from '../../../contracts/envelope.ts'
+import { accessMigrations, replicaAccess } from '../access.ts'
 import { loadConfig, type Env } from '../config.ts'
 import { silentLogger } from '../log.ts'
 import { Metrics } from '../metrics.ts'
@@ -22,7 +23,7 @@ export type TestContextOptions = {
 }
 
 export function testContext<DB>(name: Producer, migrations: ReadonlyArray<Migration<DB>>, options: TestContextOptions = {}): Ctx<DB> {
-  const store = openStore<DB>(options.file ?? ':memory:', migrations)
+  const store = openStore<DB>(options.file ?? ':memory:', [...(accessMigrations as Array<Migration<DB>>), ...migrations])
   const now = options.now ?? (() => new Date())
   const newId = options.newId ?? randomUUID
   return {
@@ -32,6 +33,7 @@ export function testContext<DB>(name: Producer, migrations: ReadonlyArray<Migrat
     metrics: new Metrics(),
     store,
     outbox: new Outbox(store as Store<unknown>, name, now, newId),
+    access: replicaAccess(() => store as Store<unknown>),
     now,
     newId,
     lastEvent: async (name) => (options.ownStream ?? []).filter((e) => e.event_name === name).at(-1) as never,

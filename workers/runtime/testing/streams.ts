@@ -70,7 +70,9 @@ export async function readStream(js: JetStreamClient, jsm: JetStreamManager, str
   const info = await jsm.streams.info(stream)
   const total = filter ? undefined : info.state.messages
   if (total === 0) return []
+  // Named like every consumer here, <who>-<what>: users.conf grants consumers by name.
   const consumer = await js.consumers.get(stream, {
+    name_prefix: `test-read-${randomUUID().slice(0, 8)}`,
     deliver_policy: DeliverPolicy.All,
     ...(filter ? { filter_subjects: filter } : {}),
   })

@@ -39,7 +39,8 @@ export async function startTestIssuer(issuer = 'ates-auth', audience = 'ates'): 
         .setSubject(account.id ?? randomUUID())
         .setIssuer(issuer)
         .setAudience(options.audience ?? audience)
-        .setIssuedAt()
+        // To the millisecond, as auth issues them (access.ts compares it with account changes).
+        .setIssuedAt(Date.now() / 1000)
         .setExpirationTime(options.expiresIn ?? '1h')
         .sign(privateKey),
     stop: () => new Promise((resolve) => server.close(() => resolve())),

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import { Hono } from 'hono'
 import { loadConfig } from '../config.ts'
-import { notFound, onError, sameOrigins } from '../http.ts'
-import { silentLogger } from '../log.ts'
-import { dashboardsFor, Layout } from './layout.tsx'
+import { dashboardsFor, Layout, styleSources } from './layout.tsx'
 
 // The URLs a worker links to when nothing is configured.
 const urls = loadConfig({}).publicUrls
@@ -32,19 +31,12 @@ test('the layout escapes what people typed', async () => {
   assert.ok(html.includes('section>h2:first-child{'), 'the style sheet reaches the browser as written, not escaped')
 })
 
-test('form posts from a foreign origin are refused', async () => {
+test("the style sheet a page carries is the one whose hash the pages' CSP allows", async () => {
   const app = new Hono()
-  app.onError(onError(silentLogger))
-  app.notFound(notFound)
-  app.use('*', sameOrigins(Object.values(urls)))
-  app.post('/form', (c) => c.text('ok'))
-  const post = (origin?: string) =>
-    app.request('/form', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) },
-      body: 'a=1',
-    })
-  assert.equal((await post('http://localhost:3001')).status, 200)
-  assert.equal((await post('http://evil.example')).status, 403)
-  assert.equal((await post()).status, 403)
+  app.get('/', (c) => c.html(<Layout title="Tasks" current="tasks" urls={urls} caller={{ id: 'x', role: 'popug', name: 'Pip' }} />))
+  const html = await (await app.request('/')).text()
+  const css = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? ''
+  assert.ok(css.length > 100)
+  assert.ok(styleSources().includes(`'sha256-${createHash('sha256').update(css).digest('base64')}'`))
+  assert.doesNotMatch(html, /style="/, 'no style attribute: the CSP allows none')
 })

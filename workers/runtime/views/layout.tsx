@@ -1,5 +1,6 @@
 // The frame every dashboard shares: navigation to the dashboards the role may open,
 // who is logged in, logout. Plain HTML that works without JavaScript and on a phone.
+import { createHash } from 'node:crypto'
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { Caller, Role } from '../auth.ts'
@@ -23,8 +24,27 @@ export function dashboardsFor(role: Role): Dashboard[] {
   return DASHBOARDS.filter((d) => d.roles.includes(role)).map((d) => d.id)
 }
 
-// Written into <style> as is (raw): a browser does not unescape text there, so `>` must stay `>`.
-const STYLE = `
+/** A style sheet a page carries in its <style>, written as is (raw): a browser does not unescape text there, so `>` must stay `>`. */
+export type Stylesheet = { readonly css: string }
+
+const styleHashes = new Set<string>()
+
+/**
+ * A style sheet for Page. Its hash joins every page's Content-Security-Policy (styleSources):
+ * the pages' own style sheets apply, a <style> or style="" injected into a page does not.
+ * Made once, where a module is loaded, before any page is served.
+ */
+export function stylesheet(css: string): Stylesheet {
+  styleHashes.add(`'sha256-${createHash('sha256').update(css).digest('base64')}'`)
+  return { css }
+}
+
+/** The CSP sources of every style sheet made so far. */
+export function styleSources(): string[] {
+  return [...styleHashes]
+}
+
+const STYLE = stylesheet(`
 *{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1d2330;background:#f6f7f9}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:.6rem 1rem;background:#1d2330;color:#fff}
 header nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem}header a{color:#cfd8ea;text-decoration:none}header a[aria-current=page]{color:#fff;font-weight:600;border-bottom:2px solid #7fb3ff}
@@ -43,8 +63,9 @@ textarea{width:100%}button,.button{font:inherit;background:#2456c8;color:#fff;bo
 button.secondary{background:#e8ecf4;color:#1d2330}.stats{display:flex;flex-wrap:wrap;gap:1rem}.stat{flex:1 1 10rem}
 .stat b{display:block;font-size:1.5rem}.notice{padding:.6rem .8rem;border-radius:6px;background:#eef4ff;border:1px solid #c7d7fe;margin-bottom:1rem}
 .error{background:#fef3f2;border-color:#fecdca}
+input.wide{width:100%}
 @media (max-width:600px){main{padding:.5rem}section{padding:.6rem}table{font-size:.85rem}th,td{padding:.3rem .25rem}}
-`
+`)
 
 export type LayoutProps = {
   title: string
@@ -56,14 +77,14 @@ export type LayoutProps = {
 }
 
 /** A whole page: its title and style in the head, then the body. */
-export function Page({ title, style, children }: { title: string; style: string; children?: Child }) {
+export function Page({ title, style, children }: { title: string; style: Stylesheet; children?: Child }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · aTES`}</title>
-        <style>{raw(style)}</style>
+        <style>{raw(style.css)}</style>
       </head>
       <body>{children}</body>
     </html>

@@ -72,7 +72,7 @@ export function Dashboard({ caller, urls, tz, myOpen, all, pages, filter, notice
         <h2>New task</h2>
         <form method="post" action="/tasks">
           <label for="title">Title</label>
-          <input id="title" name="title" required maxlength={300} style="width:100%" />
+          <input id="title" class="wide" name="title" required maxlength={300} />
           <label for="jira_id">Jira id (optional, like UBERPOP-42)</label>
           <input id="jira_id" name="jira_id" maxlength={64} />
           <label for="description">Description</label>
