@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { WORKERS, type WorkerName } from '../workers/runtime/config.ts'
-import { connectNats, ensureBuckets, ensureDurable, ensureStreams, inboxOf, manager, streamOf } from '../workers/runtime/nats.ts'
+import { connectNats, ensureBuckets, ensureDurable, ensureStreams, inboxOf, manager, STREAMS, type StreamName, streamOf } from '../workers/runtime/nats.ts'
 import { WindowPublisher } from '../workers/runtime/publisher.ts'
 import { readToEnd } from '../workers/runtime/replay.ts'
 import { type NatsFixture, startNats } from '../workers/runtime/testing/nats-server.ts'
@@ -56,9 +56,10 @@ describe('per-worker NATS users', () => {
     connections.push(nc)
     return nc
   }
-  /** A message that a consumer with this filter takes, published by ops. */
-  const feed = async (filter: string) => {
-    await jetstream(await as('ops')).publish(filter.replace('>', 'test'), 'hello')
+  /** A message that a consumer with this filter takes, published by ops ('>': the whole stream). */
+  const feed = async (stream: StreamName, filter: string) => {
+    const subject = filter === '>' ? STREAMS[stream].subjects[0]! : filter
+    await jetstream(await as('ops')).publish(subject.replace('>', 'test'), 'hello')
   }
   const opsManager = async () => manager(await as('ops'))
 
@@ -101,12 +102,13 @@ describe('per-worker NATS users', () => {
       const relay = new WindowPublisher(nc, 5000)
       const windowed = await relay.publish([1, 2].map((n) => ({ subject: PUBLISHES[worker], payload: '{}', msgId: `${worker}-relayed-${n}` })))
       relay.close()
-      assert.deepEqual(windowed, { acked: 2 })
+      assert.equal(windowed.acked, 2)
+      assert.equal(windowed.failure, undefined)
       const jsm = await manager(nc)
       await ensureStreams(jsm, 1) // only looks: the streams exist
       for (const { stream, filter, durable } of consumers) {
-        await feed(filter)
-        await ensureDurable(jsm, { stream, durable, filter, ackWaitMs: 30_000, maxAckPending: 100 })
+        await feed(stream, filter)
+        await ensureDurable(jsm, { stream, durable, filter: filter === '>' ? STREAMS[stream].subjects[0]! : filter, ackWaitMs: 30_000, maxAckPending: 100 })
         const consumer = await js.consumers.get(stream, durable)
         const msg = await consumer.next({ expires: 5000 })
         assert.ok(msg, `${worker} reads ${stream} through ${durable}`)
@@ -165,7 +167,7 @@ describe('per-worker NATS users', () => {
     const billingJsm = await manager(billingNc)
     const durable = 'billing-tasks'
     await ensureDurable(billingJsm, { stream: 'TASKS', durable, filter: 'tasks.>', ackWaitMs: 30_000, maxAckPending: 100 })
-    await feed('tasks.assigned.>')
+    await feed('TASKS', 'tasks.assigned.>')
     // billing pulls one message and holds it unacked; its reply subject is where an ack would go.
     // (Not multiplexed: a delivery carries the message's own subject, not the request's inbox.)
     const delivered = await billingNc.request(`$JS.API.CONSUMER.MSG.NEXT.TASKS.${durable}`, JSON.stringify({ batch: 1, expires: nanos(5000) }), {

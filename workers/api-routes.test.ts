@@ -19,7 +19,7 @@ const readiness = { nats: () => true, database: () => true, lags: async () => ({
 /** The routes a worker's whole edge serves, built as runWorker builds it, around a context without a broker. */
 async function routesOf<DB>(worker: WorkerDefinition<DB>): Promise<Set<string>> {
   const data = tempDir()
-  const ctx = testContext(worker.name, worker.migrations, { env: { ATES_DATA_DIR: data.path } })
+  const ctx = testContext(worker.name, worker.migrations, { env: { ATES_DATA_DIR: data.path, ATES_ADMIN_BEAK: 'routes-test-beak' } })
   const extra = await worker.start?.(ctx)
   try {
     const app = httpApp(worker, ctx, readiness)

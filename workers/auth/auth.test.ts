@@ -10,6 +10,7 @@ import Database from 'better-sqlite3'
 import { importJWK, type JWK, SignJWT } from 'jose'
 import { silentLogger } from '../runtime/log.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
+import { startNats } from '../runtime/testing/nats-server.ts'
 import { startTestIssuer } from '../runtime/testing/tokens.ts'
 import { runWorker } from '../runtime/worker.ts'
 import { definition } from './main.ts'
@@ -263,13 +264,15 @@ describe('browser login', () => {
       body: JSON.stringify({ name: 'Text', email: 'text@ates.test', role: 'popug', beak: 'text-beak-123' }),
     })
     assert.equal(asText.status, 415)
-    assert.deepEqual(await asText.json(), { error: { code: 'unsupported_media_type', message: 'send JSON, with content-type: application/json' } })
+    assert.deepEqual(await asText.json(), { error: { code: 'unsupported_media_type', message: 'this API takes JSON: send the body as JSON with content-type: application/json' } })
     assert.equal(await count(), before + 1)
   })
 
   test('the cookie is Secure when auth is reached over https', async () => {
+    // A second auth on the same broker would be a standby (one lease per worker): this one has its own.
     const other = tempDir()
-    const secure = await runWorker(definition(), { ...f.env, ATES_DATA_DIR: other.path, ATES_AUTH_PORT: '0', ATES_AUTH_URL: 'https://ates.example' }, { log: silentLogger })
+    const nats = await startNats()
+    const secure = await runWorker(definition(), { ...f.env, ATES_NATS_URL: nats.url, ATES_DATA_DIR: other.path, ATES_AUTH_PORT: '0', ATES_AUTH_URL: 'https://ates.example' }, { log: silentLogger })
     try {
       const response = await fetch(`${secure.url}/login`, {
         method: 'POST',
@@ -282,6 +285,7 @@ describe('browser login', () => {
       assert.doesNotMatch((await form({ email: ADMIN.email, beak: ADMIN.beak })).headers.get('set-cookie') ?? '', /Secure/, 'not over plain http')
     } finally {
       await secure.stop()
+      await nats.stop()
       other.remove()
     }
   })

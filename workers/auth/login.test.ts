@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
 import { silentLogger } from '../runtime/log.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
+import { startNats } from '../runtime/testing/nats-server.ts'
 import { type RunningWorker, runWorker } from '../runtime/worker.ts'
 import { definition } from './main.ts'
 import type { DB } from './store.ts'
@@ -96,8 +97,10 @@ describe('login throttling', () => {
 
 describe('the default admin beak', () => {
   test('auth refuses it outside make up, and a beak given later replaces it', async () => {
+    // Its own broker: a second auth on f's would wait as a standby behind f's lease.
     const own = tempDir()
-    const bare = { ...f.env, ATES_DATA_DIR: own.path, ATES_AUTH_PORT: '0', ATES_ADMIN_EMAIL: 'first@ates.test', ATES_ADMIN_BEAK: '' }
+    const nats = await startNats()
+    const bare = { ...f.env, ATES_NATS_URL: nats.url, ATES_DATA_DIR: own.path, ATES_AUTH_PORT: '0', ATES_ADMIN_EMAIL: 'first@ates.test', ATES_ADMIN_BEAK: '' }
     const run = (extra: Record<string, string>) => runWorker(definition(), { ...bare, ...extra }, { log: silentLogger })
     const loginAt = (worker: RunningWorker<DB>, beak: string) =>
       fetch(`${worker.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'first@ates.test', beak }) })
@@ -118,6 +121,7 @@ describe('the default admin beak', () => {
       assert.equal((await loginAt(again, 'a-real-secret-beak')).status, 200, 'once replaced, auth starts without the variable')
       await again.stop()
     } finally {
+      await nats.stop()
       own.remove()
     }
   })

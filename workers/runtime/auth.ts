@@ -74,7 +74,7 @@ const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|te
  * Sec-Fetch-Site is same-origin. Another port of the same host or a sibling subdomain is the same
  * *site*, so SameSite=Lax lets the cookie through and same-site is not enough. A request with an
  * Authorization header passes: the cookie plays no part in it, and a browser adds that header to
- * another site's request only if CORS allowed it, which no worker does.
+ * another site's request only if CORS allowed it (the origins of ATES_CORS_ORIGINS, no others).
  */
 export function ownPagesOnly(origins: string[]): MiddlewareHandler {
   const allowed = new Set(origins.map((o) => new URL(o).origin))

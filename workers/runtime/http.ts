@@ -332,11 +332,11 @@ export type PageHeaderOptions = {
 
 /**
  * Security headers on every page (everything but /api/, whose JSON is never rendered as a
- * document: the API's hot path stays as it was). The CSP runs no script at all, applies only
- * the pages' own style sheets (by hash), lets forms post only to aTES, and lets no one frame a
- * page. The referrer policy is the browsers' default, said out loud: with no-referrer or
- * same-origin a browser sends `Origin: null` with a form posted to another worker (a logout),
- * and ownPagesOnly would refuse it.
+ * document: the API's hot path stays as it was). The CSP runs no script at all, applies only the
+ * pages' own style sheets (by hash), lets forms post only to aTES, and lets no one frame a page;
+ * a page that brings its own policy keeps it. The referrer policy is the browsers' default, said
+ * out loud: with no-referrer or same-origin a browser sends `Origin: null` with a form posted to
+ * another worker (a logout), and ownPagesOnly would refuse it.
  */
 export function pageHeaders(options: PageHeaderOptions): MiddlewareHandler {
   const formTargets = [...new Set(options.origins.map((o) => new URL(o).origin))].join(' ')
@@ -366,7 +366,8 @@ export function pageHeaders(options: PageHeaderOptions): MiddlewareHandler {
       policy = { styles: styles.length, text }
     }
     const headers = c.res.headers
-    headers.set('Content-Security-Policy', policy.text)
+    // A page with a policy of its own (the API reference, which runs its own scripts) keeps it.
+    if (!headers.has('Content-Security-Policy')) headers.set('Content-Security-Policy', policy.text)
     for (const [name, value] of fixed) headers.set(name, value)
   }
 }

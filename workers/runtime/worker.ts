@@ -14,7 +14,7 @@ import { OPS_OPERATIONS } from '../../contracts/http/ops.ts'
 import { type EventName, subjectOf } from '../../contracts/registry.ts'
 import { type Access, accessConsumer, accessMigrations, replicaAccess } from './access.ts'
 import { ownPagesOnly } from './auth.ts'
-import { type Config, type Env, loadConfig, type WorkerName } from './config.ts'
+import { type Config, ConfigError, type Env, loadConfig, type WorkerName } from './config.ts'
 import type { ConsumerOptions, EventConsumer, Handlers } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
 import { confirmedWrites, jsonOnly, limitBody, notFound, onError, opsRoutes, pageHeaders, type Readiness, readinessGauge, requestMetrics, standbyGate, type Writes } from './http.ts'
@@ -267,7 +267,8 @@ export async function runWorker<DB>(
       // Becoming active reads on from the streams; losing the lease stops everything at once.
       lease.onWon = () =>
         duty.activate().catch(async (error: unknown) => {
-          if (error instanceof RefusedToStart) throw error
+          // What no retry can mend (a refusal, a wrong configuration) ends the worker.
+          if (error instanceof RefusedToStart || error instanceof ConfigError) throw error
           log.error('could not become active: giving the lease up to try again', { error: describeFault(error) })
           await duty.deactivate()
           await lease.giveUp()
@@ -319,8 +320,9 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
   app.use('*', limitBody())
   if (ctx.config.corsOrigins.length > 0) app.use('*', corsFor(ctx.config.corsOrigins))
   app.use('*', knownRoutes(app))
-  app.use('/api/*', jsonOnly())
+  // A cross-site write is refused as such (403) before its body's type is looked at (415).
   app.use('*', ownPagesOnly(Object.values(ctx.config.publicUrls)))
+  app.use('/api/*', jsonOnly())
   app.route('/', opsRoutes(ctx.metrics, readiness))
   if (readiness.standby) app.use('*', standbyGate(readiness.standby))
   if (writes) app.use('*', confirmedWrites(writes))
