@@ -177,8 +177,12 @@ describe('writes only from our own pages', () => {
   })
 
   test('form posts without any credential are held to the same origins (a login); reads and Bearer calls pass', async () => {
-    assert.equal((await write({ ...form, origin: 'https://evil.example' })).status, 403)
-    assert.equal((await write({ 'content-type': 'text/plain' })).status, 403)
+    const page = (headers: Record<string, string>) => edge.request('/login', { method: 'POST', headers, body: 'email=a' })
+    assert.equal((await page({ ...form, origin: 'https://evil.example' })).status, 403)
+    assert.equal((await page({ 'content-type': 'text/plain' })).status, 403)
+    assert.equal((await page({ ...form, origin: 'http://localhost:3000' })).status, 200)
+    // Sent to the JSON API without the cookie, a form can change nothing: jsonOnly answers 415.
+    assert.equal((await write({ ...form, origin: 'https://evil.example' })).status, 200)
     assert.equal((await write({ ...json })).status, 200, 'JSON without a cookie: a script, not a browser made to post')
     assert.equal((await edge.request('/api/tasks/reassign', { method: 'POST' })).status, 200, 'nor a post without a body: it writes nothing without a credential')
     assert.equal((await write({ ...cookie, origin: 'https://evil.example' }, 'GET')).status, 200)

@@ -71,17 +71,20 @@ const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|te
  * Writes only from aTES's own pages (SPEC §5). A write (any method but GET, HEAD, OPTIONS)
  * authenticated by the cookie, or carrying a body a form can send (a login, a logout), must come
  * from one of the workers' public origins: its Origin says so, or, without an Origin, its
- * Sec-Fetch-Site is same-origin. Another port of the same host or a sibling subdomain is the same
- * *site*, so SameSite=Lax lets the cookie through and same-site is not enough. A request with an
- * Authorization header passes: the cookie plays no part in it, and a browser adds that header to
- * another site's request only if CORS allowed it (the origins of ATES_CORS_ORIGINS, no others).
+ * Sec-Fetch-Site is same-origin (a form type sent to /api/ without the cookie is left to
+ * jsonOnly, which tells the caller to send JSON). Another port of the same host or a sibling
+ * subdomain is the same *site*, so SameSite=Lax lets the cookie through and same-site is not
+ * enough. A request with an Authorization header passes: the cookie plays no part in it, and a
+ * browser adds that header to another site's request only if CORS allowed it (the origins of
+ * ATES_CORS_ORIGINS, no others).
  */
 export function ownPagesOnly(origins: string[]): MiddlewareHandler {
   const allowed = new Set(origins.map((o) => new URL(o).origin))
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method) || c.req.header('authorization') !== undefined) return next()
     const withCookie = getCookie(c, TOKEN_COOKIE) !== undefined
-    if (!withCookie && !FORM_TYPES.test(c.req.header('content-type') ?? '')) return next()
+    // A form sent to the JSON API without the cookie can do nothing: it is told to send JSON (415).
+    if (!withCookie && (c.req.path.startsWith('/api/') || !FORM_TYPES.test(c.req.header('content-type') ?? ''))) return next()
     const origin = c.req.header('origin')
     const ours = origin !== undefined ? allowed.has(origin) : c.req.header('sec-fetch-site') === 'same-origin'
     if (!ours) throw new HttpError(403, 'cross_site', 'writes with the cookie, and form posts, are accepted only from aTES pages')
