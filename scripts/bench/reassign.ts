@@ -6,17 +6,20 @@ import type { Row } from './report.ts'
 import { progress } from './report.ts'
 import { call, check, checkAgreement, stored, until, type World } from './world.ts'
 
-export async function reassign(world: World, open: number, rounds: number, rawSeconds: number): Promise<Row[]> {
+/** `atLeast`: the tasks the pipeline left open; the latency scenario may have added some. */
+export async function reassign(world: World, atLeast: number, rounds: number, rawSeconds: (events: number) => number): Promise<Row[]> {
   const applied = () => stored(world.jsm, 'BILLING', 'billing.transaction_applied.>')
   const samples: Array<{ seconds: number; response_seconds: number; cpu_seconds: CpuSeconds }> = []
+  let open = atLeast
   for (let round = 1; round <= rounds; round++) {
     const before = await applied()
-    progress(`reassign ${round}/${rounds}: ${open.toLocaleString('en-US')} open tasks`)
+    progress(`reassign ${round}/${rounds}: at least ${atLeast.toLocaleString('en-US')} open tasks`)
     const cpuBefore = cpuSeconds(world.system)
     const started = performance.now()
     const { reassigned } = await call<{ reassigned: number }>(`${world.system.urls.tasks}/api/tasks/reassign`, world.manager, { method: 'POST' })
     const responded = (performance.now() - started) / 1000
-    check(reassigned === open, `${reassigned} tasks reassigned, ${open} were open`)
+    check(reassigned >= atLeast, `${reassigned} tasks reassigned, at least ${atLeast} were open`)
+    open = reassigned
     await until('fees applied', applied, before + open)
     await world.system.settled(20 * 60_000)
     const seconds = (performance.now() - started) / 1000
@@ -28,10 +31,10 @@ export async function reassign(world: World, open: number, rounds: number, rawSe
   const median = [...samples].sort((a, b) => a.seconds - b.seconds)[Math.floor(samples.length / 2)]!
   return [
     {
-      figure: `reassign ${open.toLocaleString('en-US')} open tasks → fees applied${rounds > 1 ? ` (median of ${rounds})` : ''}`,
+      figure: `reassign every open task (${open.toLocaleString('en-US')}) → fees applied${rounds > 1 ? ` (median of ${rounds})` : ''}`,
       unit: 's',
       value: median.seconds,
-      baseline: { name: 'raw publish then consume', value: rawSeconds },
+      baseline: { name: 'raw publish then consume', value: rawSeconds(open) },
       target: { kind: 'max_ratio', limit: 10 },
       details: { open, samples },
     },

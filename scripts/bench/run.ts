@@ -89,7 +89,7 @@ try {
     rows.push(...(await latency(world, rate, sizes.latencySeconds)))
   }
   memory.after('latency')
-  if (sizes.only.has('reassign')) rows.push(...(await reassign(world, sizes.tasks, sizes.reassigns, sizes.tasks / publish + sizes.tasks / consume)))
+  if (sizes.only.has('reassign')) rows.push(...(await reassign(world, sizes.tasks, sizes.reassigns, (events) => events / publish + events / consume)))
   memory.after('reassign')
   if (sizes.only.has('http')) rows.push(...(await httpReads(world, sizes.httpSeconds, sizes.connections)))
   memory.after('http')
