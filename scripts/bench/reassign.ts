@@ -31,7 +31,7 @@ export async function reassign(world: World, atLeast: number, rounds: number, ra
   const median = [...samples].sort((a, b) => a.seconds - b.seconds)[Math.floor(samples.length / 2)]!
   return [
     {
-      figure: `reassign every open task (${open.toLocaleString('en-US')}) → fees applied${rounds > 1 ? ` (median of ${rounds})` : ''}`,
+      figure: `reassign every open task → fees applied${rounds > 1 ? ` (median of ${rounds})` : ''}`,
       unit: 's',
       value: median.seconds,
       baseline: { name: 'raw publish then consume', value: rawSeconds(open) },
