@@ -16,7 +16,9 @@ const summary: LoadResult = {
   requestsPerSecond: result.requests.average,
   p99Ms: result.latency.p99,
   errors: result.errors + result.timeouts,
+  timeouts: result.timeouts,
   non2xx: result.non2xx,
+  statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, (stats as { count: number }).count])),
   requests: result.requests.total,
   seconds: result.duration,
 }

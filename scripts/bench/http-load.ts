@@ -2,7 +2,18 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-export type LoadResult = { requestsPerSecond: number; p99Ms: number; errors: number; non2xx: number; requests: number; seconds: number }
+export type LoadResult = {
+  requestsPerSecond: number
+  p99Ms: number
+  /** Connection errors and timeouts (timeouts also on their own). */
+  errors: number
+  timeouts: number
+  non2xx: number
+  /** How many answers of each HTTP status. */
+  statuses: Record<string, number>
+  requests: number
+  seconds: number
+}
 
 export type LoadOptions = {
   url: string

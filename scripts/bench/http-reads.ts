@@ -7,7 +7,7 @@ import { bareHono } from './baselines.ts'
 import { httpLoad, type LoadResult } from './http-load.ts'
 import type { Row } from './report.ts'
 import { progress } from './report.ts'
-import { call, check, type World } from './world.ts'
+import { call, type World } from './world.ts'
 
 /** At 16 connections, a read's p99 should stay within this. */
 const P99_TARGET_MS = 5
@@ -33,8 +33,10 @@ export async function httpReads(world: World, seconds: number, connections: numb
     const same = await bareHono(seconds, connections, json)
     progress(`http: bare Hono answering the same ${size} ${Math.round(same.requestsPerSecond)} req/s, p99 ${same.p99Ms} ms`)
     const result: LoadResult = await httpLoad({ url, seconds, connections, headers: { authorization: `Bearer ${token}` } })
-    check(result.errors === 0 && result.non2xx === 0, `${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
-    progress(`http: ${name} ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms`)
+    // A wrong answer is a figure of its own (target none), not the end of the run: the
+    // scenarios after this one still measure.
+    const wrong = result.errors + result.non2xx
+    progress(`http: ${name} ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms${wrong ? `; ${result.non2xx} non-2xx answers (statuses ${JSON.stringify(result.statuses)}), ${result.errors} errors (${result.timeouts} timeouts)` : ''}`)
     rows.push(
       {
         figure: name,
@@ -51,6 +53,7 @@ export async function httpReads(world: World, seconds: number, connections: numb
         baseline: { name: 'bare Hono answering the same bytes, p99', value: same.p99Ms },
         target: { kind: 'max_value', limit: P99_TARGET_MS },
       },
+      { figure: `  wrong answers of ${name}`, unit: 'answers', value: wrong, target: { kind: 'max_value', limit: 0 }, details: { statuses: result.statuses, errors: result.errors, timeouts: result.timeouts } },
       // For reference, as before: against the small body.
       { figure: `  ${name} against a small body`, unit: 'req/s', value: result.requestsPerSecond, baseline: { name: 'bare Hono', value: bare.requestsPerSecond } },
     )
