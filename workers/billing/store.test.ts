@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { openStore } from '../runtime/store.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
-import { amountsByDay, amountsSql, type DB, migrations } from './store.ts'
+import { accountDaySql, amountsByDay, amountsSql, type DB, migrations } from './store.ts'
 
 const indexes = (store: ReturnType<typeof openStore<DB>>) =>
   store.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name").pluck().all()
@@ -36,6 +36,20 @@ test("a day's amounts are summed from the index alone, never from the entries it
       const parameters = name === 'amountsByDay' ? ['2026-11-19', '2026-11-25'] : ['2026-11-25']
       const plan = (store.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as Array<{ detail: string }>).map((r) => r.detail)
       assert.ok(plan.some((step) => step.includes('USING COVERING INDEX entries_day_amounts')), `${name}: ${plan.join('; ')}`)
+    }
+  } finally {
+    store.close()
+    dir.remove()
+  }
+})
+
+test("an account's day is read through the account's index, never through every entry of the day", () => {
+  const dir = tempDir()
+  const store = openStore<DB>(join(dir.path, 'billing.sqlite'), migrations)
+  try {
+    for (const [name, sql] of Object.entries(accountDaySql)) {
+      const plan = (store.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('a1', '2026-11-25') as Array<{ detail: string }>).map((r) => r.detail)
+      assert.ok(plan.some((step) => step.includes('USING INDEX entries_account_day (account_id=? AND business_day=?')), `${name}: ${plan.join('; ')}`)
     }
   } finally {
     store.close()
