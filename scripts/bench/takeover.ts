@@ -1,5 +1,5 @@
-// Billing taking over with the streams full: a second billing instance has waited as a standby
-// since the start of the run (an empty database of its own, as a fresh machine has); the
+// Billing taking over with the streams full: a second billing instance waits as a standby
+// (an empty database of its own, as a fresh machine has; started after the replays); the
 // active one is SIGKILLed, a task is created at that moment, and the figure is the time from
 // the kill to the first fee the new instance applies (the task's assignment fee on BILLING).
 // It includes the lease's TTL (the dead holder's key must expire) and the catch-up: the new
