@@ -1,7 +1,8 @@
 // All five workers, each as its own process with its own NATS user, on the three-node
 // cluster with replicated streams. Tasks are created, completed and reshuffled through the
 // HTTP API while the node leading the TASKS stream is SIGKILLed; with it down the system
-// still creates, bills and closes a business day; the node comes back and rejoins. Then
+// still creates, bills and closes a business day (a write that finds its worker reconnecting is
+// answered 503, nothing changed, and is sent again); the node comes back and rejoins. Then
 // every assignment carries exactly one fee of its task's price, every completion exactly
 // one reward, and every balance is its credits minus its debits.
 import assert from 'node:assert/strict'
@@ -53,6 +54,19 @@ async function person(admin: string, role: string, n: number): Promise<Person> {
   return { id: (created.body as { account_id: string }).account_id, token }
 }
 
+/**
+ * A write retried while the worker answers 503 `unavailable`: nothing was changed, and it may
+ * be tried again shortly (the worker is reconnecting to a node that is still up).
+ */
+async function accepted<T>(call: () => Promise<{ status: number; body: T }>): Promise<{ status: number; body: T }> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const answer = await call()
+    if (answer.status !== 503 || Date.now() > deadline) return answer
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
 /** Runs fn over items, a few at a time. */
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
@@ -76,7 +90,7 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
     const numbers = Array.from({ length: TASKS_PER_ROUND }, (_, i) => i)
     await pool(numbers, 4, async (i) => {
       const author = popugs[i % popugs.length]!
-      const response = await api<{ task_id: string }>(`${urls.tasks}/api/tasks`, author.token, { body: { title: `Chore ${round}.${i}` } })
+      const response = await accepted(() => api<{ task_id: string }>(`${urls.tasks}/api/tasks`, author.token, { body: { title: `Chore ${round}.${i}` } }))
       assert.equal(response.status, 201, JSON.stringify(response.body))
       created.push(response.body.task_id)
     })
@@ -86,13 +100,13 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
       const open = await api<{ tasks: Array<{ task_id: string }> }>(`${urls.tasks}/api/tasks?assignee=me&status=open&limit=200`, who.token)
       for (const [i, task] of open.body.tasks.entries()) {
         if (i % 2) continue
-        const done = await api(`${urls.tasks}/api/tasks/${task.task_id}/complete`, who.token, { method: 'POST' })
+        const done = await accepted(() => api(`${urls.tasks}/api/tasks/${task.task_id}/complete`, who.token, { method: 'POST' }))
         assert.equal(done.status, 200, JSON.stringify(done.body))
       }
     })
   }
   const reassign = async () => {
-    const response = await api<{ reassigned: number }>(`${urls.tasks}/api/tasks/reassign`, managerToken, { method: 'POST' })
+    const response = await accepted(() => api<{ reassigned: number }>(`${urls.tasks}/api/tasks/reassign`, managerToken, { method: 'POST' }))
     assert.equal(response.status, 200, JSON.stringify(response.body))
   }
   const round = async (n: number) => {
@@ -110,7 +124,7 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
   // One node down: creating, billing and closing go on.
   await round(2)
   await system.settled(180_000) // the day's work is billed before it closes
-  const close = await api<{ business_day: string }>(`${urls.close}/api/closes`, admin, { method: 'POST' })
+  const close = await accepted(() => api<{ business_day: string }>(`${urls.close}/api/closes`, admin, { method: 'POST' }))
   assert.equal(close.status, 202, JSON.stringify(close.body))
   const closedDay = close.body.business_day
   await system.settled(180_000)
