@@ -4,7 +4,6 @@
 // confirmed task paid for once.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { ADMIN, api, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { checkSystem, describeReport } from './evidence.ts'
 import { type Crew, hireCrew, Load, persist } from './load.ts'
@@ -29,30 +28,13 @@ after(async () => {
   tally.finish()
 })
 
-/** Runs a load and, once it is `at` tasks in, takes the broker away with `outage`. */
-async function loadThrough(seed: number, outage: () => Promise<void>, at: number): Promise<Load> {
-  const load = new Load(system.urls, crew, { tasks: TASKS, clients: 4, seed, reassignEvery: 120, completeShare: 0.95 })
-  let failure: unknown
-  const loading = load.run().catch((error: unknown) => {
-    failure = error
-  })
-  await waitFor(() => {
-    if (failure) throw failure
-    return load.progress >= at
-  }, `${at} tasks`, 120_000)
-  await outage()
-  await loading
-  if (failure) throw failure
-  acknowledged.created.push(...load.created)
-  acknowledged.completed.push(...load.completed)
-  return load
-}
+const crewLoad = (seed: number) => new Load(system.urls, crew, { tasks: TASKS, clients: 4, seed, reassignEvery: 120, completeShare: 0.95 })
 
 describe('the broker goes away', () => {
   test(`nats-server SIGKILLed during a load of ${TASKS} tasks, a close refused while it is down, then started again`, async (t) => {
     let refused: { status: number; body: unknown } | undefined
     let closed: { status: number } | undefined
-    const load = await loadThrough(SEED, async () => {
+    const load = await crewLoad(SEED).runThrough(TASKS / 3, async () => {
       await system.nats.kill()
       // A write is answered as done only once its event is stored: with the broker away the
       // close is refused (503, nothing changed) and asked for again once the broker is back.
@@ -60,7 +42,7 @@ describe('the broker goes away', () => {
       await new Promise((resolve) => setTimeout(resolve, 1500))
       await system.nats.start()
       closed = await persist(() => api(`${system.urls.close}/api/closes`, admin, { body: {} }))
-    }, TASKS / 3)
+    }, acknowledged)
     assert.equal(refused?.status, 503, JSON.stringify(refused?.body))
     assert.equal(closed?.status, 202)
     const report = await checkSystem(system, admin, acknowledged)
@@ -71,7 +53,7 @@ describe('the broker goes away', () => {
   })
 
   test(`nats-server stopped gracefully and restarted during a load of ${TASKS} tasks`, async (t) => {
-    const load = await loadThrough(SEED + 1, () => system.nats.restart(), TASKS / 2)
+    const load = await crewLoad(SEED + 1).runThrough(TASKS / 2, () => system.nats.restart(), acknowledged)
     const report = await checkSystem(system, admin, acknowledged)
     tally.scenario(report)
     t.diagnostic(`${load.retries} retried calls; ${describeReport(report)}`)

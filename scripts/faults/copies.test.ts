@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
 import { nanos } from '@nats-io/nats-core'
 import type { Envelope } from '../../contracts/envelope.ts'
-import { sleep, waitFor } from '../../workers/runtime/testing/helpers.ts'
+import { sleep } from '../../workers/runtime/testing/helpers.ts'
 import { connectTestStreams } from '../../workers/runtime/testing/streams.ts'
 import { ADMIN, login, startSystem, type System } from '../../workers/runtime/testing/system.ts'
 import { checkSystem, describeReport } from './evidence.ts'
@@ -34,23 +34,7 @@ after(async () => {
   tally.finish()
 })
 
-async function loadThrough(seed: number, at: number, fault: () => Promise<void>): Promise<Load> {
-  const load = new Load(system.urls, crew, { tasks: TASKS, clients: 3, seed, reassignEvery: 100, completeShare: 0.9 })
-  let failure: unknown
-  const loading = load.run().catch((error: unknown) => {
-    failure = error
-  })
-  await waitFor(() => {
-    if (failure) throw failure
-    return load.progress >= at
-  }, `${at} tasks`, 120_000)
-  await fault()
-  await loading
-  if (failure) throw failure
-  acknowledged.created.push(...load.created)
-  acknowledged.completed.push(...load.completed)
-  return load
-}
+const crewLoad = (seed: number) => new Load(system.urls, crew, { tasks: TASKS, clients: 3, seed, reassignEvery: 100, completeShare: 0.9 })
 
 const inboxSize = (worker: string) => {
   const db = new Database(join(system.dataDir, `${worker}.sqlite`), { readonly: true })
@@ -63,7 +47,7 @@ const inboxSize = (worker: string) => {
 
 describe('copies the streams no longer recognise', () => {
   test('copies of handled events, published again after the inboxes forgot them, change nothing', async (t) => {
-    const load = await loadThrough(SEED + 30, TASKS, async () => undefined)
+    const load = await crewLoad(SEED + 30).runThrough(TASKS, async () => undefined, acknowledged)
     await system.settled()
     // A start prunes what is older than ATES_INBOX_KEEP.
     await sleep(1500)
@@ -108,11 +92,11 @@ describe('copies the streams no longer recognise', () => {
     } finally {
       await streams.close()
     }
-    const load = await loadThrough(SEED + 31, TASKS / 3, async () => {
+    const load = await crewLoad(SEED + 31).runThrough(TASKS / 3, async () => {
       await system.nats.kill()
       await sleep(4000)
       await system.nats.start()
-    })
+    }, acknowledged)
     const report = await checkSystem(system, admin, acknowledged)
     tally.scenario(report)
     t.diagnostic(`${load.retries} retried calls; ${describeReport(report)}`)

@@ -2,7 +2,7 @@
 // reshuffles now and then. Seeded, so a failing run can be repeated. Every call is retried
 // while a worker or the broker is down; what HTTP confirmed is remembered for the checker.
 import { api, login } from '../../workers/runtime/testing/system.ts'
-import { seededRandom } from '../../workers/runtime/testing/helpers.ts'
+import { seededRandom, waitFor } from '../../workers/runtime/testing/helpers.ts'
 
 /** A small seeded generator: the same seed gives the same choices. */
 export const seeded = seededRandom
@@ -84,6 +84,27 @@ export class Load {
 
   get acknowledged() {
     return { created: this.created, completed: this.completed }
+  }
+
+  /**
+   * Runs the load; once it is `at` tasks in, `fault` runs while the load goes on. Resolves when
+   * both are done, with what HTTP confirmed added to `acknowledged` for the checker.
+   */
+  async runThrough(at: number, fault: () => Promise<void>, acknowledged: { created: string[]; completed: string[] }): Promise<this> {
+    let failure: unknown
+    const loading = this.run().catch((error: unknown) => {
+      failure = error
+    })
+    await waitFor(() => {
+      if (failure) throw failure
+      return this.progress >= at
+    }, `${at} tasks`, 120_000)
+    await fault()
+    await loading
+    if (failure) throw failure
+    acknowledged.created.push(...this.created)
+    acknowledged.completed.push(...this.completed)
+    return this
   }
 
   async run(): Promise<void> {

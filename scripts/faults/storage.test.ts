@@ -46,24 +46,7 @@ after(async () => {
   tally.finish()
 })
 
-/** Runs a load; once it is `at` tasks in, `fault` runs while the load goes on. */
-async function loadThrough(seed: number, at: number, fault: () => Promise<void>): Promise<Load> {
-  const load = new Load(system.urls, crew, { tasks: TASKS, clients: 3, seed, reassignEvery: 100, completeShare: 0.9 })
-  let failure: unknown
-  const loading = load.run().catch((error: unknown) => {
-    failure = error
-  })
-  await waitFor(() => {
-    if (failure) throw failure
-    return load.progress >= at
-  }, `${at} tasks`, 120_000)
-  await fault()
-  await loading
-  if (failure) throw failure
-  acknowledged.created.push(...load.created)
-  acknowledged.completed.push(...load.completed)
-  return load
-}
+const crewLoad = (seed: number) => new Load(system.urls, crew, { tasks: TASKS, clients: 3, seed, reassignEvery: 100, completeShare: 0.9 })
 
 type Readiness = { status: string; faults: Record<string, string> }
 const readiness = async (url: string): Promise<Readiness> => {
@@ -127,7 +110,7 @@ describe('storage faults', () => {
   for (const worker of ['billing', 'analytics'] as const) {
     test(`${worker}'s database locked by another process for 15 s mid-load: not ready with the reason, nothing dead-lettered, then caught up`, async (t) => {
       let seen = ''
-      const load = await loadThrough(SEED + (worker === 'billing' ? 20 : 21), TASKS / 3, async () => {
+      const load = await crewLoad(SEED + (worker === 'billing' ? 20 : 21)).runThrough(TASKS / 3, async () => {
         const release = lock(join(worker === 'billing' ? billingDisk : system.dataDir, `${worker}.sqlite`))
         try {
           const stuck = await waitFor(async () => {
@@ -141,7 +124,7 @@ describe('storage faults', () => {
         } finally {
           release()
         }
-      })
+      }, acknowledged)
       await waitFor(async () => (await readiness(system.urls[worker])).status === 'ready', `${worker} ready again`, 60_000)
       await verified(t, load, `faults while locked: ${seen}`)
     })
@@ -149,7 +132,7 @@ describe('storage faults', () => {
 
   test('billing\'s disk fills up mid-load, then space is freed: billing stops and catches up, nothing lost', async (t) => {
     let seen = ''
-    const load = await loadThrough(SEED + 22, TASKS / 3, async () => {
+    const load = await crewLoad(SEED + 22).runThrough(TASKS / 3, async () => {
       const free = await fill(billingDisk, 'billing.sqlite')
       try {
         const stuck = await waitFor(async () => {
@@ -163,7 +146,7 @@ describe('storage faults', () => {
       } finally {
         free()
       }
-    })
+    }, acknowledged)
     await waitFor(async () => (await readiness(system.urls.billing)).status === 'ready', 'billing ready again', 60_000)
     await verified(t, load, `faults while full: ${seen}`)
   })
@@ -171,7 +154,7 @@ describe('storage faults', () => {
   test('tasks\' disk fills up: a new task is refused with 503 and nothing half-done; once space is back, tasks work again', async (t) => {
     let refusedTitle = ''
     let tries = 0
-    const load = await loadThrough(SEED + 23, TASKS / 3, async () => {
+    const load = await crewLoad(SEED + 23).runThrough(TASKS / 3, async () => {
       const free = await fill(tasksDisk, 'tasks.sqlite')
       try {
         const popug = crew.popugs[0]!
@@ -190,7 +173,7 @@ describe('storage faults', () => {
       } finally {
         free()
       }
-    })
+    }, acknowledged)
     await waitFor(async () => (await readiness(system.urls.tasks)).status === 'ready', 'tasks ready again', 60_000)
     await verified(t, load, `a creation refused with 503 after ${tries} tries on a full disk`)
     const streams = await connectTestStreams(system.nats.url)
