@@ -150,12 +150,12 @@ export class Duty<DB> {
   /** Sets the database aside and starts an empty one, with this instance's durables read again from the start. */
   private async rebuild(why: string): Promise<void> {
     const { ctx, definition, jsm } = this.parts
-    const file = ctx.store.file
+    const { file, checkpoints } = ctx.store
     const aside = file.replace(/\.sqlite$/, `.overtaken-${Date.now()}.sqlite`)
     ctx.log.warn('database set aside and rebuilt from the streams', { reason: why, aside })
     ctx.store.close()
     for (const suffix of ['', '-wal', '-shm']) if (existsSync(`${file}${suffix}`)) renameSync(`${file}${suffix}`, `${aside}${suffix}`)
-    ctx.store = openStore<DB>(file, definition.migrations)
+    ctx.store = openStore<DB>(file, definition.migrations, checkpoints)
     ctx.outbox = new Outbox(ctx.store as Store<unknown>, definition.name, definition.clock.now, definition.clock.newId)
     this.relay = this.newRelay()
     const prefix = ctx.config.instance ? `${ctx.name}-${ctx.config.instance}-` : `${ctx.name}-`

@@ -12,6 +12,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely'
+import { AUTOCHECKPOINT_PAGES, type CheckpointListener, checkpointOffThread } from './checkpoints.ts'
 
 export type Migration<DB> = {
   name: string
@@ -121,6 +122,9 @@ export class Store<DB> {
   // the consumer paid for each event's savepoint.
   private readonly inTransaction: (fn: () => unknown) => unknown
   private group: Grouped[] = []
+  private stopCheckpoints: (() => void) | undefined
+  /** Who hears of the checkpoints, when they are made on a thread (checkpointOffThread). */
+  checkpoints: CheckpointListener | undefined
 
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -133,7 +137,8 @@ export class Store<DB> {
     // 1000 pages a batch of events touching random keys checkpointed at nearly every commit,
     // syncing the same pages again and again; 10000 pages (about 40 MB of WAL) lets a page
     // changed by many batches reach the database once.
-    this.sqlite.pragma('wal_autocheckpoint = 10000')
+    // A worker's database is checkpointed on a thread instead (checkpoints.ts).
+    this.sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
     // Only this process writes; another one holding the lock (a backup, an operator's sqlite3)
     // is waited for a second, then the caller retries without blocking the event loop longer.
     this.sqlite.pragma('busy_timeout = 1000')
@@ -244,15 +249,24 @@ export class Store<DB> {
     return done
   }
 
+  /** From now on the WAL is checkpointed on a thread, not by this connection's commits (checkpoints.ts). */
+  checkpointOffThread(told: CheckpointListener): void {
+    if (this.file === ':memory:' || this.stopCheckpoints) return
+    this.checkpoints = told
+    this.stopCheckpoints = checkpointOffThread(this.sqlite, this.file, told)
+  }
+
   close(): void {
+    this.stopCheckpoints?.()
     this.statements.clear()
     if (this.sqlite.open) this.sqlite.close()
   }
 }
 
 /** Opens a worker's database and brings it to the newest schema (runtime tables first). */
-export function openStore<DB>(file: string, migrations: ReadonlyArray<Migration<DB>>): Store<DB> {
+export function openStore<DB>(file: string, migrations: ReadonlyArray<Migration<DB>>, checkpoints?: CheckpointListener): Store<DB> {
   const store = new Store<DB>(file)
   store.migrate([...(runtimeMigrations as Array<Migration<DB>>), ...migrations])
+  if (checkpoints) store.checkpointOffThread(checkpoints)
   return store
 }

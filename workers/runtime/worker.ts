@@ -28,6 +28,7 @@ import { Outbox, type OutboxRelay } from './outbox.ts'
 import { referenceRoutes } from './openapi.ts'
 import { readbackName, readToEnd } from './replay.ts'
 import { corsFor, knownRoutes } from './routing.ts'
+import { checkpointReporter } from './checkpoints.ts'
 import { type Migration, openStore, positions, probeWrite, recordPosition, type Store } from './store.ts'
 import { startUpkeep } from './upkeep.ts'
 import { styleSources } from './views/layout.tsx'
@@ -123,7 +124,7 @@ export async function runWorker<DB>(
   const metrics = new Metrics()
   const keepsAccess = definition.access === undefined
   const migrations = keepsAccess ? [...(accessMigrations as Array<Migration<DB>>), ...definition.migrations] : definition.migrations
-  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), migrations)
+  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), migrations, checkpointReporter(log, metrics))
   const nc = await connectNats({
     servers: config.natsServers,
     name: config.instance ? `${name}-${config.instance}` : name,
