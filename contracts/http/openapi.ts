@@ -79,7 +79,7 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'the request does not fit: the message says which field and what it must be',
   429: 'too many attempts: retry later',
   503: 'not served now, nothing was changed: this instance is a standby (the body names the active one; Retry-After says when to try again), or the event broker cannot be reached',
-  504: 'the change is saved but the event broker did not confirm it in time; it is sent once the broker answers: look it up before trying again',
+  504: 'the change is saved but the event broker did not confirm it in time; it is sent once the broker answers: look it up before trying again (details.saved is the answer it would have had, the new id with it)',
 }
 
 /** What every instance answers, a standby too: the operators' probes. */

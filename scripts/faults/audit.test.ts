@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { jetstream } from '@nats-io/jetstream'
@@ -66,7 +67,19 @@ after(async () => {
   tally.finish()
 })
 
+/** A process's CPU niceness, from /proc (Linux). */
+function nicenessOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // After "(comm)": state is the 3rd field, nice the 19th.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+}
+
 describe('continuous reconciliation', () => {
+  test('the audit yields the processor: it runs at niceness 10 (ATES_AUDIT_NICE), the workers that move money at 0', () => {
+    assert.equal(nicenessOf(system.pid('audit')!), 10)
+    for (const worker of ['tasks', 'billing', 'analytics'] as const) assert.equal(nicenessOf(system.pid(worker)!), 0, worker)
+  })
+
   test(`after the suite's load (a day closed half-way), make reconcile finds no difference and the audit's metric is 0 (seed ${SEED})`, async (t) => {
     const load = new Load(system.urls, crew, { tasks: 300, clients: 3, seed: SEED, reassignEvery: 60, completeShare: 0.9 })
     let failure: unknown

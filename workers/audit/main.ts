@@ -28,6 +28,9 @@ export function definition(clock: Clock = { now: () => new Date(), newId: random
     api: AUDIT_API,
     // The audit only reads and reports: any number of its instances may run at once.
     leased: false,
+    // It judges behind the streams by design (ATES_AUDIT_SETTLE_SECONDS): when the processor is
+    // busy, billing, tasks and analytics go first.
+    niceness: (config) => config.auditNice,
     consumes: (ctx) => {
       const checked = ctx.metrics.counter('ates_audit_checked_events_total', 'Events the audit has taken in and judged').series({})
       const counted = () => checked.inc()

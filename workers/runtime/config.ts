@@ -46,6 +46,8 @@ export type Config = {
   smtpUrl: string | undefined
   /** How old a finding of the audit must be, with the audit caught up, to count as a difference. */
   auditSettleSeconds: number
+  /** The audit's CPU niceness (0 to 19): it yields the processor to the workers that move money. */
+  auditNice: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   /** How long a worker remembers the events it handled (its inbox). */
   inboxKeepSeconds: number
@@ -71,6 +73,12 @@ function integer(env: Env, key: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${key} must be a whole number, got "${raw}"`)
+  return value
+}
+
+function niceness(env: Env, key: string, fallback: number): number {
+  const value = integer(env, key, fallback)
+  if (value > 19) throw new ConfigError(`${key} must be a niceness from 0 (as the other workers) to 19 (the lowest priority), got "${env[key]}"`)
   return value
 }
 
@@ -173,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies: proxies(env.ATES_TRUSTED_PROXIES ?? ''),
     smtpUrl: env.ATES_SMTP_URL || undefined,
     auditSettleSeconds: integer(env, 'ATES_AUDIT_SETTLE_SECONDS', 60),
+    auditNice: niceness(env, 'ATES_AUDIT_NICE', 10),
     logLevel: logLevel as Config['logLevel'],
     inboxKeepSeconds: parseDuration('ATES_INBOX_KEEP', env.ATES_INBOX_KEEP || '7d'),
     jetstreamMaxBytes: parseBytes('ATES_JETSTREAM_MAX_BYTES', env.ATES_JETSTREAM_MAX_BYTES || '10G'),

@@ -198,10 +198,18 @@ export function confirmedWrites(writes: Writes, waitMs = 10_000): MiddlewareHand
     try {
       await writes.stored(waitMs)
     } catch {
+      // What was saved goes with the answer (the new task's id, say), so it can be looked up.
+      const saved = c.res.headers.get('content-type')?.startsWith('application/json') ? await c.res.clone().json().catch(() => undefined) : undefined
+      const location = c.res.status === 201 ? c.res.headers.get('location') : null
       c.res = c.json(
-        errorBody('unconfirmed', 'the change is saved but the event broker has not confirmed it yet; it is sent as soon as the broker answers. Look it up before trying again.'),
+        errorBody(
+          'unconfirmed',
+          'the change is saved but the event broker has not confirmed it yet; it is sent as soon as the broker answers. Look it up before trying again.',
+          saved === undefined ? undefined : { saved },
+        ),
         504,
       )
+      if (location) c.header('location', location)
     }
   }
 }

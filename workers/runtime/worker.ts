@@ -1,7 +1,7 @@
 // The lifecycle every worker shares: config, logs, its SQLite file, NATS and streams,
 // the outbox relay, durable consumers, the HTTP edge, and a graceful shutdown.
 // A worker's main.ts describes itself with a WorkerDefinition and hands it to runWorker.
-import { hostname } from 'node:os'
+import { hostname, setPriority } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -93,6 +93,11 @@ export type WorkerDefinition<DB> = {
    * name — its durables the same — waits as a standby instead of splitting them.
    */
   leased?: boolean
+  /**
+   * A CPU niceness for the whole process (threads started later inherit it): a worker that only
+   * reads and reports yields the processor to those that move money when both have work.
+   */
+  niceness?: (config: Config) => number
 }
 
 /** Knobs for tests and benchmarks; production uses the defaults. */
@@ -336,6 +341,8 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
 export async function runMain<DB>(definition: WorkerDefinition<DB>): Promise<void> {
   let worker: RunningWorker<DB>
   try {
+    // Before anything starts, so every thread the worker makes later runs at the same priority.
+    if (definition.niceness) setPriority(definition.niceness(loadConfig(process.env)))
     worker = await runWorker(definition)
   } catch (error) {
     process.stderr.write(`${definition.name} failed to start: ${(error as Error).message}\n`)
