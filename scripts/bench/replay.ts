@@ -81,11 +81,17 @@ export async function replay(world: World, worker: Rebuilt, rawConsumeRate: numb
 /** Shows the worker's remaining consumer lag (from /metrics) until it reaches zero. */
 async function watchLag(world: World, worker: Rebuilt): Promise<void> {
   const url = `${world.system.urls[worker]}/metrics`
+  // Looked at every 100 ms, so the time measured is the rebuild's, not the wait for the next
+  // look (every 3 s before: up to 3 s more on a rebuild of 5 to 11 s); progress every 3 s.
+  let shown = performance.now()
   for (;;) {
     const text = await fetch(url).then((r) => r.text())
     const lag = [...text.matchAll(/^ates_consumer_lag\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
     if (lag === 0) return
-    progress(`  ${worker}: ${lag.toLocaleString('en-US')} events to go`)
-    await new Promise((resolve) => setTimeout(resolve, 3000))
+    if (performance.now() - shown >= 3000) {
+      progress(`  ${worker}: ${lag.toLocaleString('en-US')} events to go`)
+      shown = performance.now()
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
