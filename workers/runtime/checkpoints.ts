@@ -7,9 +7,11 @@
 //
 // A WAL starts again from its beginning only when a write finds it wholly checkpointed, which a
 // worker writing all the time rarely lets the thread achieve; so once the WAL holds
-// FINISH_PAGES, the worker's connection checkpoints what the thread has just left (the pages of
-// the last 200 ms, a few milliseconds) and its next write starts the WAL again. Should the
-// thread end, SQLite's automatic checkpoint comes back: the WAL stays bounded either way.
+// FINISH_PAGES, the thread checkpoints again and again until one finds almost nothing left,
+// and then the worker's connection checkpoints what was committed since (milliseconds of work)
+// and its next write starts the WAL again. The worker never copies a long WAL itself: that
+// held a rebuild's event loop long enough to miss its lease renewal. Should the thread end,
+// SQLite's automatic checkpoint comes back: the WAL stays bounded either way.
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type Database from 'better-sqlite3'
@@ -27,9 +29,19 @@ export const AUTOCHECKPOINT_PAGES = 10_000
 /** A WAL this long is finished by the worker's connection so that it starts again. */
 export const FINISH_PAGES = 8_000
 
-type ThreadReport = { ok: true; log: number; pages: number; seconds: number } | { ok: false; error: string }
+/**
+ * One checkpoint of the thread. `quick` says it found the WAL nearly copied already (it took
+ * under QUICK_MS and copied all it saw): what the worker's connection would have left to copy
+ * is only what was committed since, a few milliseconds of work.
+ */
+type ThreadReport = { ok: true; log: number; pages: number; seconds: number; quick: boolean } | { ok: false; error: string }
+
+/** A thread checkpoint this short leaves a tail the worker's connection may finish at once. */
+const QUICK_MS = 20
 
 // Plain CommonJS run by the thread (eval), so it needs no build step or loader of its own.
+// Past FINISH_PAGES it checkpoints again at once (not at the next turn) until a checkpoint is
+// quick, so the worker is asked to finish only a short tail, never a long WAL.
 const THREAD = `
 const { workerData, parentPort } = require('node:worker_threads')
 const { statSync } = require('node:fs')
@@ -37,20 +49,30 @@ const Database = require(workerData.driver)
 const db = new Database(workerData.file, { fileMustExist: true })
 db.pragma('synchronous = NORMAL')
 let seen = -1
+let stopped = false
+const checkpoint = () => {
+  const started = performance.now()
+  const [result] = db.pragma('wal_checkpoint(PASSIVE)')
+  const ms = performance.now() - started
+  const quick = ms < workerData.quickMs && result.checkpointed === result.log
+  parentPort.postMessage({ ok: true, log: result.log, pages: result.checkpointed, seconds: ms / 1000, quick })
+  return { long: result.log >= workerData.finishPages, quick }
+}
 const tick = () => {
+  if (stopped) return
   try {
     const wal = statSync(workerData.file + '-wal', { throwIfNoEntry: false })
     if (!wal || wal.mtimeMs === seen) return
     seen = wal.mtimeMs
-    const started = performance.now()
-    const [result] = db.pragma('wal_checkpoint(PASSIVE)')
-    parentPort.postMessage({ ok: true, log: result.log, pages: result.checkpointed, seconds: (performance.now() - started) / 1000 })
+    const { long, quick } = checkpoint()
+    if (long && !quick) setImmediate(tick)
   } catch (error) {
     parentPort.postMessage({ ok: false, error: String((error && error.message) || error) })
   }
 }
 const timer = setInterval(tick, workerData.everyMs)
 parentPort.on('message', () => {
+  stopped = true
   clearInterval(timer)
   try { db.close() } catch {}
   parentPort.close()
@@ -65,7 +87,7 @@ export function checkpointOffThread(sqlite: Database.Database, file: string, tol
   const driver = createRequire(import.meta.url).resolve('better-sqlite3')
   const thread = new Worker(THREAD, {
     eval: true,
-    workerData: { file, driver, everyMs },
+    workerData: { file, driver, everyMs, quickMs: QUICK_MS, finishPages: FINISH_PAGES },
     // It keeps nothing but a connection.
     resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
     stdout: false,
@@ -85,7 +107,7 @@ export function checkpointOffThread(sqlite: Database.Database, file: string, tol
   thread.on('message', (report: ThreadReport) => {
     if (!report.ok) return told({ by: 'thread', ok: false, error: report.error })
     told({ by: 'thread', ok: true, pages: report.pages, seconds: report.seconds })
-    if (report.log >= FINISH_PAGES && !stopped && sqlite.open) finish()
+    if (report.log >= FINISH_PAGES && report.quick && !stopped && sqlite.open) finish()
   })
   thread.on('error', (error) => {
     told({ by: 'thread', ok: false, error: `checkpoint thread ended: ${error.message}` })
