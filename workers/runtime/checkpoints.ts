@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type Database from 'better-sqlite3'
-import type { Logger } from './log.ts'
+import type { Health } from './health.ts'
 import type { Metrics } from './metrics.ts'
 
 /** What one checkpoint did: by the thread, or the worker finishing one (`worker`). */
@@ -122,22 +122,20 @@ export function checkpointOffThread(sqlite: Database.Database, file: string, tol
   }
 }
 
-/** Counts checkpoints in the worker's metrics and logs a thread that fails (once, and when it works again). */
-export function checkpointReporter(log: Logger, metrics?: Metrics): CheckpointListener {
-  const made = metrics?.counter('ates_sqlite_checkpoints_total', 'WAL checkpoints of the worker database, by who made them (thread, or worker finishing one) and outcome')
-  const pages = metrics?.counter('ates_sqlite_checkpoint_pages_total', 'Pages WAL checkpoints copied into the worker database')
-  const seconds = metrics?.counter('ates_sqlite_checkpoint_seconds_total', 'Time spent in WAL checkpoints; by="worker" is time the event loop waited')
-  let failing = false
+/**
+ * Counts checkpoints in the worker's metrics; a checkpoint that fails (a full disk: the
+ * database file cannot take the WAL's pages) is a fault of the worker until one works again,
+ * so /readyz says so and the log says it once.
+ */
+export function checkpointReporter(health: Health, metrics: Metrics): CheckpointListener {
+  const made = metrics.counter('ates_sqlite_checkpoints_total', 'WAL checkpoints of the worker database, by who made them (thread, or worker finishing one) and outcome')
+  const pages = metrics.counter('ates_sqlite_checkpoint_pages_total', 'Pages WAL checkpoints copied into the worker database')
+  const seconds = metrics.counter('ates_sqlite_checkpoint_seconds_total', 'Time spent in WAL checkpoints; by="worker" is time the event loop waited')
   return (checkpoint) => {
-    made?.inc({ by: checkpoint.by, outcome: checkpoint.ok ? 'ok' : 'failed' })
-    if (checkpoint.ok) {
-      pages?.inc({}, checkpoint.pages)
-      seconds?.inc({ by: checkpoint.by }, checkpoint.seconds)
-      if (failing) log.info('database checkpoints work again')
-      failing = false
-    } else if (!failing) {
-      failing = true
-      log.warn('database checkpoint failed: tried again at the next one', { by: checkpoint.by, error: checkpoint.error })
-    }
+    made.inc({ by: checkpoint.by, outcome: checkpoint.ok ? 'ok' : 'failed' })
+    if (!checkpoint.ok) return health.fail('database checkpoints', checkpoint.error)
+    pages.inc({}, checkpoint.pages)
+    seconds.inc({ by: checkpoint.by }, checkpoint.seconds)
+    health.ok('database checkpoints')
   }
 }

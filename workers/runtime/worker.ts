@@ -2,6 +2,7 @@
 // the outbox relay, durable consumers, the HTTP edge, and a graceful shutdown.
 // A worker's main.ts describes itself with a WorkerDefinition and hands it to runWorker.
 import { hostname, setPriority } from 'node:os'
+import { statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -129,7 +130,8 @@ export async function runWorker<DB>(
   const metrics = new Metrics()
   const keepsAccess = definition.access === undefined
   const migrations = keepsAccess ? [...(accessMigrations as Array<Migration<DB>>), ...definition.migrations] : definition.migrations
-  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), migrations, checkpointReporter(log, metrics))
+  const health = new Health(log, metrics)
+  const store = openStore<DB>(join(config.dataDir, `${name}.sqlite`), migrations, checkpointReporter(health, metrics))
   const nc = await connectNats({
     servers: config.natsServers,
     name: config.instance ? `${name}-${config.instance}` : name,
@@ -148,7 +150,6 @@ export async function runWorker<DB>(
       else if (status.type === 'reconnect') reconnecting = false
     }
   })()
-  const health = new Health(log, metrics)
   const leaseKey = definition.leased === false ? `${name}.${config.instance ?? 'main'}` : name
   let buckets: Buckets | undefined
   try {
@@ -221,6 +222,9 @@ export async function runWorker<DB>(
   const readiness: Readiness = {
     nats: () => !nc.isClosed() && !nc.isDraining(),
     database: () => {
+      // A worker may go on writing on a full disk for a while (its WAL is reused once
+      // checkpointed), until the database file itself needs to grow: the disk is told apart.
+      health.warn('database disk', diskWarning(config.dataDir))
       try {
         // A standby writes nothing, not even this probe.
         if (active()) probeWrite(ctx.store as Store<unknown>, Date.now())
@@ -369,3 +373,20 @@ export async function runMain<DB>(definition: WorkerDefinition<DB>): Promise<voi
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
 }
+
+/** Past this share of its disk used, the database's disk is a warning of /readyz. */
+export const DISK_WARNING = 0.95
+
+/** A warning when the disk holding `dir` is nearly full; undefined otherwise. */
+export function diskWarning(dir: string): string | undefined {
+  try {
+    const disk = statfsSync(dir)
+    const total = disk.blocks * disk.bsize
+    const free = disk.bavail * disk.bsize
+    if (total === 0 || free >= total * (1 - DISK_WARNING)) return undefined
+    return `the disk of ${dir} is ${Math.floor(100 - (100 * free) / total)}% full (${free} bytes free): the database refuses writes once it needs more`
+  } catch {
+    return undefined
+  }
+}
+
