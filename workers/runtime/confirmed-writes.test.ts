@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Hono } from 'hono'
-import { confirmedWrites } from './http.ts'
+import { confirmedWrites } from './ops.ts'
 
 function app(broker: { connected: boolean; confirms: boolean }) {
   let changes = 0

@@ -1,7 +1,8 @@
 // What a running worker looks after besides its work: it forgets handled events once they are
 // old (the inbox stays bounded), and watches how full the broker's storage is (the money
-// streams are kept for good: the ledger is rebuilt from them, so storage only grows) and how
-// many of its dead letters wait in the DLQ.
+// streams are kept for good: the ledger is rebuilt from them, so storage only grows), how
+// full its own database's disk is, and how many of its dead letters wait in the DLQ.
+import { statfsSync } from 'node:fs'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { Config, WorkerName } from './config.ts'
 import { describeFault, type Health } from './health.ts'
@@ -13,6 +14,22 @@ import type { Stoppable } from './worker.ts'
 
 /** Past this share of the broker's storage, /readyz warns and the log says so. */
 export const STORAGE_WARNING = 0.8
+
+/** Past this share of its disk used, the database's disk is a warning of /readyz. */
+export const DISK_WARNING = 0.95
+
+/** A warning when the disk holding `dir` is nearly full; undefined otherwise. */
+export function diskWarning(dir: string): string | undefined {
+  try {
+    const disk = statfsSync(dir)
+    const total = disk.blocks * disk.bsize
+    const free = disk.bavail * disk.bsize
+    if (total === 0 || free >= total * (1 - DISK_WARNING)) return undefined
+    return `the disk of ${dir} is ${Math.floor(100 - (100 * free) / total)}% full (${free} bytes free): the database refuses writes once it needs more`
+  } catch {
+    return undefined
+  }
+}
 
 /** `store` is asked each time: a worker taking over may have started its database anew. */
 export type Upkeep = { worker: WorkerName; store: () => Store<unknown>; jsm: JetStreamManager; config: Config; health: Health; metrics: Metrics; log: Logger }

@@ -2,7 +2,6 @@
 // the outbox relay, durable consumers, the HTTP edge, and a graceful shutdown.
 // A worker's main.ts describes itself with a WorkerDefinition and hands it to runWorker.
 import { hostname, setPriority } from 'node:os'
-import { statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -18,7 +17,8 @@ import { ownPagesOnly } from './auth.ts'
 import { type Config, ConfigError, type Env, loadConfig, type WorkerName } from './config.ts'
 import type { ConsumerOptions, EventConsumer, Handlers } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
-import { confirmedWrites, jsonOnly, limitBody, notFound, onError, opsRoutes, pageHeaders, type Readiness, readinessGauge, requestMetrics, standbyGate, type Writes } from './http.ts'
+import { jsonOnly, limitBody, notFound, onError, pageHeaders, requestMetrics } from './http.ts'
+import { confirmedWrites, opsRoutes, type Readiness, readinessGauge, standbyGate, type Writes } from './ops.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { processMetrics } from './process-metrics.ts'
@@ -31,7 +31,7 @@ import { readbackName, readToEnd } from './replay.ts'
 import { corsFor, knownRoutes } from './routing.ts'
 import { checkpointReporter } from './checkpoints.ts'
 import { type Migration, openStore, positions, probeWrite, recordPosition, type Store } from './store.ts'
-import { startUpkeep } from './upkeep.ts'
+import { diskWarning, startUpkeep } from './upkeep.ts'
 import { styleSources } from './views/layout.tsx'
 
 export type Clock = {
@@ -373,20 +373,3 @@ export async function runMain<DB>(definition: WorkerDefinition<DB>): Promise<voi
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
 }
-
-/** Past this share of its disk used, the database's disk is a warning of /readyz. */
-export const DISK_WARNING = 0.95
-
-/** A warning when the disk holding `dir` is nearly full; undefined otherwise. */
-export function diskWarning(dir: string): string | undefined {
-  try {
-    const disk = statfsSync(dir)
-    const total = disk.blocks * disk.bsize
-    const free = disk.bavail * disk.bsize
-    if (total === 0 || free >= total * (1 - DISK_WARNING)) return undefined
-    return `the disk of ${dir} is ${Math.floor(100 - (100 * free) / total)}% full (${free} bytes free): the database refuses writes once it needs more`
-  } catch {
-    return undefined
-  }
-}
-
