@@ -151,33 +151,44 @@ export async function startSystem(options: SystemOptions & { external?: External
       // Quiet means: every consumer caught up, every outbox relayed, and nothing handled or
       // published since the previous look (an event in flight between two workers moves a counter).
       let previous: string | undefined
-      await waitFor(
-        async () => {
-          const looks = await Promise.all([...running.keys()].map(async (w) => quietness(urls[w])))
-          const signature = looks.every((l) => l !== undefined) ? looks.join(',') : undefined
-          const quiet = signature !== undefined && signature === previous
-          previous = signature
-          return quiet
-        },
-        'every consumer caught up and every outbox relayed',
-        timeoutMs,
-      )
+      let looks: Look[] = []
+      try {
+        await waitFor(
+          async () => {
+            looks = await Promise.all([...running.keys()].map(async (w) => ({ worker: w, ...(await quietness(urls[w])) })))
+            const signature = looks.every((l) => l.moved !== undefined) ? looks.map((l) => l.moved).join(',') : undefined
+            const quiet = signature !== undefined && signature === previous
+            previous = signature
+            return quiet
+          },
+          'every consumer caught up and every outbox relayed',
+          timeoutMs,
+        )
+      } catch (error) {
+        // Which worker was not quiet, and why: what a failed run must show.
+        const why = looks.map((l) => `${l.worker}: ${l.moved !== undefined ? `quiet at ${l.moved}` : l.busy}`).join('; ')
+        throw new Error(`${(error as Error).message}; last look: ${why}`)
+      }
     },
     stop,
   }
 }
 
-/** A worker's progress counters when it is caught up with an empty outbox; undefined otherwise. */
-async function quietness(url: string): Promise<string | undefined> {
+/** One worker seen by settled(): its progress counters when quiet, else why it is not. */
+type Look = { worker: string; moved?: number; busy?: string }
+
+/** A worker's progress counters when it is caught up with an empty outbox; otherwise why not. */
+async function quietness(url: string): Promise<{ moved?: number; busy?: string }> {
   try {
-    if ((await fetch(`${url}/readyz?max_lag=0`)).status !== 200) return undefined
+    const ready = await fetch(`${url}/readyz?max_lag=0`)
+    if (ready.status !== 200) return { busy: `/readyz ${ready.status} ${await ready.text()}` }
     const metrics = (await (await fetch(`${url}/metrics`)).text()).split('\n')
     const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1))
-    if (metrics.some((line) => line.startsWith('ates_outbox_pending') && value(line) !== 0)) return undefined
-    const moved = metrics.filter((line) => /^ates_(outbox_published|consumer_events)_total/.test(line)).reduce((sum, line) => sum + value(line), 0)
-    return `${url}=${moved}`
-  } catch {
-    return undefined
+    const pending = metrics.filter((line) => line.startsWith('ates_outbox_pending') && value(line) !== 0)
+    if (pending.length) return { busy: pending.join(' ') }
+    return { moved: metrics.filter((line) => /^ates_(outbox_published|consumer_events)_total/.test(line)).reduce((sum, line) => sum + value(line), 0) }
+  } catch (error) {
+    return { busy: String(error) }
   }
 }
 
