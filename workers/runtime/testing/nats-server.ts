@@ -2,7 +2,7 @@
 // When a Docker engine is reachable it runs the testcontainers NATS module instead; tests
 // that restart or kill the server (or need a config file) always use the local binary.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,12 +34,52 @@ export type NatsOptions = {
   env?: Record<string, string>
 }
 
+/** Ports this process has handed out: never the same one twice. */
+const handedOut = new Set<number>()
+
+/**
+ * A port nothing listens on, for a server a test starts. It is taken below the kernel's
+ * ephemeral range: a port from that range can be given to an outgoing connection (a client of
+ * any test running alongside) between this check and the server's bind, which then fails with
+ * "address already in use"; and a node killed and restarted on its port would risk the same.
+ */
 export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange()
+  const floor = 10_000
+  if (low - floor >= 1000) {
+    for (let tries = 0; tries < 200; tries++) {
+      const port = floor + Math.floor(Math.random() * (low - floor))
+      if (handedOut.has(port) || !(await bindable(port))) continue
+      handedOut.add(port)
+      return port
+    }
+  }
+  // No room below the ephemeral range: one the kernel picks.
+  return listenOn(0)
+}
+
+/** The kernel's range of ports for outgoing connections (Linux; its default elsewhere). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (low && high) return [low, high]
+  } catch {
+    // Not Linux.
+  }
+  return [32_768, 60_999]
+}
+
+async function bindable(port: number): Promise<boolean> {
+  return listenOn(port).then(() => true, () => false)
+}
+
+/** Listens on 127.0.0.1:port, closes, and returns the port it had. */
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
     server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
     })
