@@ -33,7 +33,7 @@ export async function startCluster(): Promise<TestCluster> {
     ports.client[n] = await freePort()
     ports.route[n] = await freePort()
   }
-  const nodes = await Promise.all(
+  const started = await Promise.allSettled(
     NODES.map((n) =>
       startNats({
         configFile: clusterConfig(n),
@@ -44,6 +44,14 @@ export async function startCluster(): Promise<TestCluster> {
       }),
     ),
   )
+  const failed = started.find((s) => s.status === 'rejected')
+  if (failed) {
+    // A node that did not start leaves none of the others running (they would keep the test process alive).
+    for (const s of started) if (s.status === 'fulfilled') await s.value.stop()
+    dir.remove()
+    throw failed.reason
+  }
+  const nodes = started.map((s) => (s as PromiseFulfilledResult<NatsFixture>).value)
   const urls = nodes.map((node) => node.url)
   const connections: NatsConnection[] = []
   const stop = async () => {
