@@ -155,7 +155,7 @@ export async function startSystem(options: SystemOptions & { external?: External
       try {
         await waitFor(
           async () => {
-            looks = await Promise.all([...running.keys()].map(async (w) => ({ worker: w, ...(await quietness(urls[w])) })))
+            looks = await Promise.all([...running].map(async ([w, proc]) => ({ worker: w, ...(proc.exitCode !== null || proc.signalCode !== null ? { busy: `exited (${proc.exitCode ?? proc.signalCode})` } : await quietness(urls[w])) })))
             const signature = looks.every((l) => l.moved !== undefined) ? looks.map((l) => l.moved).join(',') : undefined
             const quiet = signature !== undefined && signature === previous
             previous = signature
