@@ -27,12 +27,17 @@ export type LeaseOptions = {
 /** How much sooner than the TTL the holder stops: room for a slow renewal and clock drift. */
 export const SAFETY_MS = 2000
 
+/** How long an instance that could not become active waits before trying for the lease again. */
+const GIVE_UP_MS = 5000
+
 export class Lease {
   private revision: number | undefined
   private deadline = 0
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private holding = false
+  /** After giving the lease up, no try for it before this moment (monotonic ms). */
+  private retryAt = 0
   /** Told when the lease is won (start being active) and when it is lost (stop everything). */
   onWon: () => Promise<void> | void = () => undefined
   onLost: () => Promise<void> | void = () => undefined
@@ -55,9 +60,9 @@ export class Lease {
     this.holding = false
     this.deadline = 0
     this.revision = undefined
+    this.retryAt = performance.now() + GIVE_UP_MS
     if (revision !== undefined) await this.options.kv.delete(this.options.worker, { previousSeq: revision }).catch(() => undefined)
-    clearTimeout(this.timer)
-    this.schedule(5000)
+    this.schedule(GIVE_UP_MS)
   }
 
   /** Who holds the lease now (this instance or another), if anyone. */
@@ -107,9 +112,16 @@ export class Lease {
     }
   }
 
+  /** The next tick, the only one: a tick already scheduled is replaced. */
   private schedule(ms: number): void {
+    clearTimeout(this.timer)
     if (this.stopped) return
     this.timer = setTimeout(() => void this.tick(), ms)
+  }
+
+  /** When to tick next: a holder renews at a quarter of the TTL; others try again each second, or once the wait after giving up is over. */
+  private next(): number {
+    return this.holding ? this.options.ttlMs / 4 : Math.max(1000, this.retryAt - performance.now())
   }
 
   private async tick(): Promise<void> {
@@ -128,7 +140,7 @@ export class Lease {
           await this.lose(`lease lost: ${(error as Error).message}`)
         }
       }
-      this.schedule(this.holding ? ttlMs / 4 : 1000)
+      this.schedule(this.next())
       return
     }
     let won = false
@@ -156,7 +168,7 @@ export class Lease {
         throw error
       }
     }
-    this.schedule(this.holding ? ttlMs / 4 : 1000)
+    this.schedule(this.next())
   }
 
   private async lose(reason: string): Promise<void> {
