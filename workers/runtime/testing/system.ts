@@ -155,7 +155,7 @@ export async function startSystem(options: SystemOptions & { external?: External
       try {
         await waitFor(
           async () => {
-            looks = await Promise.all([...running].map(async ([w, proc]) => ({ worker: w, ...(proc.exitCode !== null || proc.signalCode !== null ? { busy: `exited (${proc.exitCode ?? proc.signalCode})` } : await quietness(urls[w])) })))
+            looks = await Promise.all([...running].map(([worker, proc]) => lookAt(worker, proc, urls[worker])))
             const signature = looks.every((l) => l.moved !== undefined) ? looks.map((l) => l.moved).join(',') : undefined
             const quiet = signature !== undefined && signature === previous
             previous = signature
@@ -178,17 +178,18 @@ export async function startSystem(options: SystemOptions & { external?: External
 type Look = { worker: string; moved?: number; busy?: string }
 
 /** A worker's progress counters when it is caught up with an empty outbox; otherwise why not. */
-async function quietness(url: string): Promise<{ moved?: number; busy?: string }> {
+async function lookAt(worker: string, proc: ChildProcess, url: string): Promise<Look> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return { worker, busy: `exited (${proc.exitCode ?? proc.signalCode})` }
   try {
     const ready = await fetch(`${url}/readyz?max_lag=0`)
-    if (ready.status !== 200) return { busy: `/readyz ${ready.status} ${await ready.text()}` }
+    if (ready.status !== 200) return { worker, busy: `/readyz ${ready.status} ${await ready.text()}` }
     const metrics = (await (await fetch(`${url}/metrics`)).text()).split('\n')
     const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1))
     const pending = metrics.filter((line) => line.startsWith('ates_outbox_pending') && value(line) !== 0)
-    if (pending.length) return { busy: pending.join(' ') }
-    return { moved: metrics.filter((line) => /^ates_(outbox_published|consumer_events)_total/.test(line)).reduce((sum, line) => sum + value(line), 0) }
+    if (pending.length) return { worker, busy: pending.join(' ') }
+    return { worker, moved: metrics.filter((line) => /^ates_(outbox_published|consumer_events)_total/.test(line)).reduce((sum, line) => sum + value(line), 0) }
   } catch (error) {
-    return { busy: String(error) }
+    return { worker, busy: String(error) }
   }
 }
 
