@@ -67,6 +67,16 @@ export function dayFigures(day: string, amounts: DayAmounts, negativeAtClose: nu
 }
 
 /**
+ * The event_time of the next figures analytics publishes: now, but always after the previous
+ * ones. The latest figures of a day are the ones to believe, and a reader tells the latest by
+ * its time; a close and the late entries redelivered after it are often handled in one batch,
+ * within one millisecond.
+ */
+export function figuresTime(now: Date, previous: Date | undefined): Date {
+  return previous === undefined || now > previous ? now : new Date(previous.getTime() + 1)
+}
+
+/**
  * Whether an entry moves its day's management earnings (a fee or a reward, not a payout). One
  * of a day already closed reached analytics after the close (redelivered after a crash), and
  * the day's figures are published again.

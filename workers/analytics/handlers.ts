@@ -5,7 +5,7 @@
 import { derivedIds } from '../../contracts/derived-ids.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import type { Ctx } from '../runtime/worker.ts'
-import { dayFigures, entryEffect, movesEarnings } from './domain.ts'
+import { dayFigures, entryEffect, figuresTime, movesEarnings } from './domain.ts'
 import { addEntry, amountsOn, type DB, negativeAtClose, saveClosedDay, saveOpenedDay, savePrice, saveTitle } from './store.ts'
 
 export function taskHandlers(ctx: Ctx<DB>): Handlers {
@@ -14,23 +14,24 @@ export function taskHandlers(ctx: Ctx<DB>): Handlers {
   }
 }
 
-/** Publishes the figures of a closed day as they stand now; the id follows from the event that changed them. */
-function publishFigures(ctx: Ctx<DB>, causeEventId: string, day: string, negative: number): void {
-  ctx.outbox.emit('analytics.day_figures', dayFigures(day, amountsOn(ctx.store, day), negative), { eventId: derivedIds.dayFigures(causeEventId) })
-}
-
 export function billingHandlers(ctx: Ctx<DB>): Handlers {
+  let published: Date | undefined
+  /** Publishes a closed day's figures as they stand now, later than the previous ones; the id follows from the event that changed them. */
+  const publishFigures = (causeEventId: string, day: string, negative: number) => {
+    published = figuresTime(ctx.now(), published)
+    ctx.outbox.emit('analytics.day_figures', dayFigures(day, amountsOn(ctx.store, day), negative), { eventId: derivedIds.dayFigures(causeEventId), time: published })
+  }
   return {
     'billing.task_priced': (e) => savePrice(ctx.store, e.data),
     'billing.transaction_applied': (e) => {
       const effect = entryEffect(e.data)
       if (!addEntry(ctx.store, e.data.transaction_id, effect) || !movesEarnings(effect)) return
       const negative = negativeAtClose(ctx.store, effect.business_day)
-      if (negative !== undefined) publishFigures(ctx, e.event_id, effect.business_day, negative)
+      if (negative !== undefined) publishFigures(e.event_id, effect.business_day, negative)
     },
     'billing.day_closed': (e) => {
       saveClosedDay(ctx.store, e.data)
-      publishFigures(ctx, e.event_id, e.data.business_day, e.data.accounts_negative)
+      publishFigures(e.event_id, e.data.business_day, e.data.accounts_negative)
     },
     'billing.day_opened': (e) => saveOpenedDay(ctx.store, e.data.business_day),
   }
