@@ -72,6 +72,13 @@ async function accepted<T>(call: () => Promise<{ status: number; body: T }>): Pr
 /** A 504's body: saved, not yet confirmed, with the answer the write would have had. */
 type Unconfirmed<T> = { error?: { code: 'unconfirmed'; details: { saved: T } } }
 
+/** Every worker quiet (system.settled), or a failure that also says how the cluster's streams stand. */
+async function settled(timeoutMs: number): Promise<void> {
+  await system.settled(timeoutMs).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message}; the streams: ${await cluster.describe().catch((e: unknown) => `no answer (${(e as Error).message})`)}`)
+  })
+}
+
 /** Runs fn over items, a few at a time. */
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
@@ -88,7 +95,7 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
   const popugs: Person[] = []
   for (let n = 1; n <= POPUGS; n++) popugs.push(await person(admin, 'popug', n))
   const assignees = [...popugs, accountant]
-  await system.settled(120_000) // tasks knows every assignee
+  await settled(120_000) // tasks knows every assignee
 
   const created: string[] = []
   const createTasks = async (round: number) => {
@@ -128,18 +135,18 @@ test('on the cluster, with a node killed and restarted: every fee and reward app
 
   // One node down: creating, billing and closing go on.
   await round(2)
-  await system.settled(180_000) // the day's work is billed before it closes
+  await settled(180_000) // the day's work is billed before it closes
   const close = await accepted(() => api<{ business_day: string } & Unconfirmed<{ business_day: string }>>(`${urls.close}/api/closes`, admin, { method: 'POST' }))
   assert.ok(close.status === 202 || close.status === 504, JSON.stringify(close.body))
   const closedDay = close.status === 202 ? close.body.business_day : close.body.error!.details.saved.business_day
-  await system.settled(180_000)
+  await settled(180_000)
   const billingDay = async () => (await api<{ business_day: string }>(`${urls.billing}/api/accounts`, accountant.token)).body.business_day
   await waitFor(async () => (await billingDay()) > closedDay, `billing to close ${closedDay} with node ${victim} down`, 60_000)
 
   await cluster.node(victim).start()
   t.diagnostic(`${closedDay} closed with node ${victim} down; node ${victim} restarted after ${created.length} tasks`)
   await round(3)
-  await system.settled(180_000)
+  await settled(180_000)
   await cluster.replicasCurrent(Object.keys(STREAMS) as StreamName[], 120_000)
   const openDay = await billingDay()
 

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { connectNats, inboxOf, manager, type StreamName } from '../../workers/runtime/nats.ts'
+import { connectNats, inboxOf, manager, STREAMS, type StreamName } from '../../workers/runtime/nats.ts'
 import { tempDir, waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { freePort, type NatsFixture, startNats } from '../../workers/runtime/testing/nats-server.ts'
 import { type ClusterPorts, NODES, type Node, nodeOfServer, routeArgs } from '../lib/cluster.ts'
@@ -22,6 +22,8 @@ export type TestCluster = {
   leaderOf(stream: StreamName): Promise<Node>
   /** Resolves once each stream has three peers, all current, none offline. */
   replicasCurrent(streams: StreamName[], timeoutMs?: number): Promise<void>
+  /** Each stream's leader and replicas as the cluster answers now, for a failing test's message. */
+  describe(): Promise<string>
   stop(): Promise<void>
 }
 
@@ -100,6 +102,17 @@ export async function startCluster(): Promise<TestCluster> {
           timeoutMs,
         )
       }
+    },
+    describe: async () => {
+      const streams = await Promise.all(
+        (Object.keys(STREAMS) as StreamName[]).map(async (stream) => {
+          const cluster = await ops.streams.info(stream).then((info) => info.cluster, (error: unknown) => `no answer (${(error as Error).message})`)
+          if (typeof cluster === 'string' || cluster === undefined) return `${stream}: ${cluster ?? 'no cluster info'}`
+          const peers = (cluster.replicas ?? []).map((p) => `${p.name}${p.current ? '' : ' not current'}${p.offline ? ' offline' : ''}${p.lag ? ` lag ${p.lag}` : ''}`)
+          return `${stream}: leader ${cluster.leader ?? 'none'}, replicas ${peers.join(', ') || 'none'}`
+        }),
+      )
+      return streams.join('; ')
     },
     stop,
   }
