@@ -9,6 +9,7 @@ import { dayIn } from '../runtime/days.ts'
 import { type Ctx, RefusedToStart } from '../runtime/worker.ts'
 import { type BillingEvent, type BillingView, type Command, decide, type Random } from './domain.ts'
 import {
+  addToBalance,
   allBalances,
   amountsOn,
   balanceOf,
@@ -23,7 +24,6 @@ import {
   insertPrice,
   isApplied,
   isEmpty,
-  ledgerBalances,
   markClosed,
   markHandled,
   priceOf,
@@ -103,33 +103,13 @@ export function closeHandlers(ctx: Ctx<DB>, random: Random): Handlers {
 }
 
 /**
- * Before consuming: an empty database first restores billing's own decisions; then the zone
- * billing's calendar runs in is checked against ATES_TZ, and the calendar brought to today
- * (the first day opens, or the day the clock is on).
+ * Before consuming: the database first brings in billing's own decisions it does not hold yet
+ * (restore); then the zone billing's calendar runs in is checked against ATES_TZ, and the
+ * calendar brought to today (the first day opens, or the day the clock is on).
  */
-export async function prepare(ctx: Ctx<DB>, random: Random): Promise<void> {
-  // Billing's own decisions the database does not hold yet: all of them for an empty one (a
-  // rebuild), those another instance made for one taking over, none after its own restart.
-  const empty = isEmpty(ctx.store)
-  if (empty) ctx.store.exec(dropEntryIndexes)
-  const answers: Answers = { requests: new Map(), refused: new Set(), lastClosed: '', entries: new Set() }
-  const restored = await ctx.readBack((events) => ctx.store.tx(() => restoreBatch(ctx, events, answers)))
-  // Built in one pass after loading an empty ledger; also after a restore that was cut short,
-  // whose next start finds a ledger that is not empty.
-  for (const index of entryIndexes) ctx.store.exec(index)
-  if (restored > 0) {
-    ctx.store.tx(() => {
-      // A close request the stream shows answered (refused, or its day closed) is not handled again.
-      const answered = [...answers.requests].filter(([id, day]) => answers.refused.has(id) || day <= answers.lastClosed).map(([id]) => id)
-      markHandled(ctx.store, answered, Date.now())
-      // Each balance is what its entries add up to, whatever order the stream holds them in.
-      for (const { account_id, balance } of ledgerBalances(ctx.store, answers.entries)) {
-        ensureAccount(ctx.store, account_id)
-        setBalance(ctx.store, account_id, balance)
-      }
-    })
-    ctx.log.info('billing decisions brought up to date from the BILLING stream', { events: restored })
-  }
+export async function prepare(ctx: Ctx<DB>, random: Random, answers: Answers = newAnswers()): Promise<void> {
+  const restored = await restore(ctx, answers)
+  if (restored > 0) ctx.log.info('billing decisions brought up to date from the BILLING stream', { events: restored })
   const zone = timeZone(ctx.store)
   if (zone !== undefined && zone !== ctx.config.tz) {
     throw new RefusedToStart(`billing keeps its business days in ${zone} but ATES_TZ is ${ctx.config.tz}: start billing with ATES_TZ=${zone}`)
@@ -147,11 +127,43 @@ export async function prepare(ctx: Ctx<DB>, random: Random): Promise<void> {
   ctx.log.info('business day open', { business_day: currentDay(ctx.store), time_zone: ctx.config.tz })
 }
 
-/** What a read back found: close requests and their answers, and the accounts whose entries came in. */
-type Answers = { requests: Map<string, string>; refused: Set<string>; lastClosed: string; entries: Set<string> }
+/**
+ * Billing's own decisions the database does not hold yet: all of them for an empty one (a
+ * rebuild), those another instance made for one taking over or following as a standby, none
+ * after its own restart. Each batch is applied whole, balances included, so a read cut short
+ * (a crash, a standby becoming active) leaves a ledger that adds up. Returns how many events
+ * it read.
+ */
+export async function restore(ctx: Ctx<DB>, answers: Answers, readBack: Ctx<DB>['readBack'] = ctx.readBack): Promise<number> {
+  if (isEmpty(ctx.store)) ctx.store.exec(dropEntryIndexes)
+  try {
+    return await readBack((events) =>
+      ctx.store.tx(() => {
+        restoreBatch(ctx, events, answers)
+        // A close request the stream shows answered (refused, or its day closed) is not handled again.
+        const answered = [...answers.requests].filter(([id, day]) => answers.refused.has(id) || day <= answers.lastClosed).map(([id]) => id)
+        markHandled(ctx.store, answered, Date.now())
+        for (const id of answered) answers.requests.delete(id)
+      }),
+    )
+  } finally {
+    // Built in one pass after loading an empty ledger; also after a restore that was cut short,
+    // whose next start finds a ledger that is not empty.
+    for (const index of entryIndexes) ctx.store.exec(index)
+  }
+}
 
-/** Billing's own events, read back: each decision's change, recorded as when it was decided; and which close requests were answered. */
+/** What reads back have found of close requests and their answers, kept across them (a standby reads back every round). */
+export type Answers = { requests: Map<string, string>; refused: Set<string>; lastClosed: string }
+
+export const newAnswers = (): Answers => ({ requests: new Map(), refused: new Set(), lastClosed: '' })
+
+/**
+ * Billing's own events, read back: each decision's change, recorded as when it was decided, the
+ * balances moved by the entries new to the ledger; and which close requests were answered.
+ */
 function restoreBatch(ctx: Ctx<DB>, events: Envelope[], answers: Answers): void {
+  const moved = new Map<string, number>()
   for (const event of events) {
     switch (event.event_name) {
       case 'billing.day_close_requested':
@@ -165,7 +177,7 @@ function restoreBatch(ctx: Ctx<DB>, events: Envelope[], answers: Answers): void 
         break
       case 'billing.transaction_applied': {
         const entry = (event as Envelope<'billing.transaction_applied'>).data
-        if (insertEntry(ctx.store, entry)) answers.entries.add(entry.account_id)
+        if (insertEntry(ctx.store, entry)) moved.set(entry.account_id, (moved.get(entry.account_id) ?? 0) + entry.credit - entry.debit)
         break
       }
       case 'billing.day_opened': {
@@ -183,5 +195,9 @@ function restoreBatch(ctx: Ctx<DB>, events: Envelope[], answers: Answers): void 
       default:
         break
     }
+  }
+  for (const [account, change] of moved) {
+    ensureAccount(ctx.store, account)
+    addToBalance(ctx.store, account, change)
   }
 }

@@ -215,10 +215,9 @@ export function markHandled(store: Store<DB>, eventIds: Iterable<string>, at: nu
   for (const id of eventIds) remember.run(id, at)
 }
 
-/** The balances of these accounts as their entries add up: credits − debits. */
-export function ledgerBalances(store: Store<DB>, accounts: Iterable<string>): Array<{ account_id: string; balance: number }> {
-  const sum = store.prepare('SELECT coalesce(sum(credit), 0) - coalesce(sum(debit), 0) FROM entries WHERE account_id = ?').pluck()
-  return [...accounts].map((account_id) => ({ account_id, balance: sum.get(account_id) as number }))
+/** Moves an account's balance cache by what entries brought in (credits − debits). */
+export function addToBalance(store: Store<DB>, accountId: string, change: number): void {
+  store.prepare('INSERT INTO balances (account_id, balance) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET balance = balance + excluded.balance').run(accountId, change)
 }
 
 export function closedDaysBetween(store: Store<DB>, from: string, to: string): Set<string> {
