@@ -21,6 +21,21 @@ export const Readiness = Type.Object(
         ),
       ),
     ),
+    following: Type.Optional(
+      Type.Object(
+        {
+          rounds: Type.Integer({ minimum: 0 }),
+          last_round: Nullable(
+            Type.Object(
+              { at: Type.String(), decisions: Type.Integer({ minimum: 0 }), applied: Type.Integer({ minimum: 0 }), seconds: Type.Number({ minimum: 0 }) },
+              { additionalProperties: false, description: "when the last round ended, the active instance's decisions it brought in, the events it applied, and how long it took" },
+            ),
+          ),
+          warm: Type.Boolean({ description: 'the last round had little to do: taking over reads only a short tail' }),
+        },
+        { additionalProperties: false, description: "on a standby that keeps its database warm (billing): how its following of the active instance goes" },
+      ),
+    ),
   },
   { additionalProperties: false },
 )

@@ -13,6 +13,7 @@ import { accessConsumer } from '../../workers/runtime/access.ts'
 import { WORKERS, type WorkerName } from '../../workers/runtime/config.ts'
 import { type Subscription, subscriptionOf } from '../../workers/runtime/consumer.ts'
 import { OWN_STREAM } from '../../workers/runtime/nats.ts'
+import { followName } from '../../workers/runtime/follow.ts'
 import { readbackName } from '../../workers/runtime/replay.ts'
 import type { Store } from '../../workers/runtime/store.ts'
 import { testContext } from '../../workers/runtime/testing/context.ts'
@@ -50,7 +51,10 @@ export function consumersOf(worker: WorkerName, instance?: string): Subscription
     // Only the active instance reads its own stream back, under one name for every instance.
     const stream = OWN_STREAM[worker]
     const readback = stream && def.leased !== false && instance === undefined ? [{ stream, filter: '>', durable: readbackName(worker) }] : []
-    return [...access, ...own, ...readback].map(({ stream, filter, durable }) => ({ stream, filter, durable }))
+    // A standby that keeps warm reads its own stream and each stream it consumes through one name per instance (runtime/follow.ts).
+    const followed = def.follow ? [...new Set([...(stream ? [stream] : []), ...[...access, ...own].map((c) => c.stream)])] : []
+    const follow = followed.map((s) => ({ stream: s, filter: '>', durable: followName(worker, instance) }))
+    return [...access, ...own, ...readback, ...follow].map(({ stream, filter, durable }) => ({ stream, filter, durable }))
   } finally {
     ctx.store.close()
   }
@@ -132,8 +136,9 @@ export function usersConf(instances: readonly string[] = CLUSTER_INSTANCES): str
 #
 # Consumers are granted by name: a worker's durables (runtime/consumer.ts, subscriptionOf:
 # <worker>[-<instance>]-<stream>[-<event>]), its account access (runtime/access.ts:
-# <worker>[-<instance>]-access) and the read of its own stream when it becomes active
-# (runtime/replay.ts: <worker>-readback). Granted here: the instances without a name and those
+# <worker>[-<instance>]-access), the read of its own stream when it becomes active
+# (runtime/replay.ts: <worker>-readback) and, for billing, a standby's reads while it keeps warm
+# (runtime/follow.ts: <worker>[-<instance>]-follow). Granted here: the instances without a name and those
 # named ${instances.join(', ') || '(none)'}; an instance under another name (ATES_INSTANCE) needs
 # \`make users-conf INSTANCES=${[...instances, 'c'].join(',')}\`.
 #

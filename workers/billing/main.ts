@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { BILLING_API } from '../../contracts/http/billing.ts'
 import { runMain, type Clock, type WorkerDefinition } from '../runtime/worker.ts'
 import type { Random } from './domain.ts'
-import { accountHandlers, closeHandlers, handle, prepare, taskHandlers } from './handlers.ts'
+import { accountHandlers, closeHandlers, handle, newAnswers, prepare, restore, taskHandlers } from './handlers.ts'
 import { apiRoutes } from './http.ts'
 import { pageRoutes } from './pages.tsx'
 import { type DB, migrations } from './store.ts'
@@ -14,12 +14,16 @@ import { type DB, migrations } from './store.ts'
 const strongRandom: Random = () => randomInt(2 ** 47) / 2 ** 47
 
 export function definition(clock: Clock = { now: () => new Date(), newId: randomUUID }, random: Random = strongRandom): WorkerDefinition<DB> {
+  // The close requests read back and their answers, across a standby's rounds and its taking over.
+  const answers = newAnswers()
   return {
     name: 'billing',
     migrations,
     clock,
     api: BILLING_API,
-    beforeConsuming: (ctx) => prepare(ctx, random),
+    beforeConsuming: (ctx) => prepare(ctx, random, answers),
+    // A standby brings in the active one's decisions every round, and applies the events they answer.
+    follow: async (ctx, readBack) => void (await restore(ctx, answers, readBack)),
     consumes: (ctx) => [accountHandlers(ctx), taskHandlers(ctx, random), closeHandlers(ctx, random)],
     start: (ctx) => {
       // The calendar reaches a new day at midnight in billing's zone: it opens then, not only

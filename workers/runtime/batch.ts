@@ -67,7 +67,7 @@ export function applyBatch<DB>(store: Store<DB>, batch: readonly Delivery[], han
  * finds and records it. It runs before the handler, in the same transaction or savepoint, so a
  * handler that fails rolls the record back with its own effects.
  */
-function inbox<DB>(store: Store<DB>, consumer: string): (eventId: string) => boolean {
+export function inbox<DB>(store: Store<DB>, consumer: string): (eventId: string) => boolean {
   const remember = store.prepare('INSERT INTO inbox (event_id, consumer, handled_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
   const at = Date.now()
   return (eventId) => remember.run(eventId, consumer, at).changes === 1

@@ -64,6 +64,8 @@ export type ConsumerOptions = Subscription & {
   health?: Health
   /** Whether this instance may act now (it holds the worker's lease); always when absent. */
   active?: () => boolean
+  /** Where the database stands on this subscription without the durable (a standby followed it): the durable starts after it. */
+  appliedUpTo?: number
 }
 
 /** A failed delivery is retried after 250 ms, then twice as long each time, at most 30 s. */
@@ -124,6 +126,7 @@ export class EventConsumer {
       filter,
       ackWaitMs: this.options.ackWaitMs ?? 30_000,
       maxAckPending: this.options.maxAckPending ?? 2000,
+      appliedUpTo: this.options.appliedUpTo,
     })
     this.consumer = await js.consumers.get(stream, durable)
     this.messages = await this.consumer.consume({

@@ -11,7 +11,8 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { Handlers } from './batch.ts'
-import { EventConsumer, type Subscription, subscriptionOf } from './consumer.ts'
+import { EventConsumer, subscriptionOf } from './consumer.ts'
+import { followedUpTo, type Read } from './follow.ts'
 import type { Health } from './health.ts'
 import type { Metrics } from './metrics.ts'
 import { OWN_STREAM } from './nats.ts'
@@ -34,7 +35,7 @@ export type DutyParts<DB> = {
   epochs: KV | undefined
   epochKey: string
   /** The runtime's own consumers, besides the worker's (the account access every worker but auth keeps). */
-  runtimeReads?: () => Array<Subscription & { handlers: Handlers; inbox?: boolean }>
+  runtimeReads?: () => Read[]
 }
 
 /**
@@ -75,15 +76,13 @@ export class Duty<DB> {
     if (!active()) return
     this.running = true
     this.relay.start()
-    const reads = [
-      ...(this.parts.runtimeReads?.() ?? []),
-      ...(definition.consumes?.(ctx) ?? []).map((handlers) => ({ ...subscriptionOf(ctx.name, handlers, ctx.config.instance), handlers })),
-    ]
-    for (const read of reads) {
+    for (const read of this.reads()) {
       this.consumers.push(
         new EventConsumer({
           ...read,
           ...options.consumer,
+          // Where a standby's following left the database: its durable starts after it.
+          appliedUpTo: followedUpTo(ctx.store as Store<unknown>, read.durable),
           worker: ctx.name,
           store: ctx.store as Store<unknown>,
           js,
@@ -98,6 +97,15 @@ export class Duty<DB> {
     }
     for (const consumer of this.consumers) await consumer.start()
     this.extra = (await definition.start?.(ctx)) ?? undefined
+  }
+
+  /** The worker's subscriptions with their handlers: the runtime's own, then the worker's. */
+  reads(): Read[] {
+    const { definition, ctx } = this.parts
+    return [
+      ...(this.parts.runtimeReads?.() ?? []),
+      ...(definition.consumes?.(ctx) ?? []).map((handlers) => ({ ...subscriptionOf(ctx.name, handlers, ctx.config.instance), handlers })),
+    ]
   }
 
   /** Stops the worker's timers, the consumers and the relay; what was committed stays in the outbox. */

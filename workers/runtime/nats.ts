@@ -146,35 +146,39 @@ export type DurableSpec = {
   filter: string
   ackWaitMs: number
   maxAckPending: number
+  /**
+   * The stream sequence the database has applied this subscription up to without the durable
+   * (a standby following the streams, runtime/follow.ts): a durable behind it starts after it.
+   */
+  appliedUpTo?: number
 }
 
 /** Creates the durable pull consumer, or updates what may change. Idempotent. */
 export async function ensureDurable(jsm: JetStreamManager, spec: DurableSpec): Promise<void> {
+  const after = spec.appliedUpTo ?? 0
   const config = {
     durable_name: spec.durable,
     filter_subject: spec.filter,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
     // The server redelivers without limit; the consumer loop counts deliveries and
     // dead-letters, so a message whose dead letter could not be written is not stranded.
     max_deliver: -1,
     ack_wait: nanos(spec.ackWaitMs),
     max_ack_pending: spec.maxAckPending,
   }
-  try {
-    const info = await jsm.consumers.info(spec.stream, spec.durable)
-    if (
-      info.config.ack_wait !== config.ack_wait ||
-      info.config.max_ack_pending !== config.max_ack_pending
-    ) {
-      await jsm.consumers.update(spec.stream, spec.durable, {
-        ack_wait: config.ack_wait,
-        max_ack_pending: config.max_ack_pending,
-      })
-    }
-  } catch (error) {
-    if (!isNotFound(error)) throw error
+  const info = await jsm.consumers.info(spec.stream, spec.durable).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined
+    throw error
+  })
+  if (info === undefined) {
     await jsm.consumers.add(spec.stream, config)
+  } else if (info.ack_floor.stream_seq < after) {
+    // What it would deliver up to there is applied already: it starts over after it.
+    await jsm.consumers.delete(spec.stream, spec.durable)
+    await jsm.consumers.add(spec.stream, config)
+  } else if (info.config.ack_wait !== config.ack_wait || info.config.max_ack_pending !== config.max_ack_pending) {
+    await jsm.consumers.update(spec.stream, spec.durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending })
   }
 }
 

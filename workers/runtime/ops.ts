@@ -1,6 +1,7 @@
 // What an instance answers about itself and how its writes wait for the broker: /healthz,
 // /readyz and /metrics, the standby's gate (SPEC §5, Availability), and confirmed writes.
 import { Hono, type MiddlewareHandler } from 'hono'
+import type { Following } from './follow.ts'
 import type { Health } from './health.ts'
 import { errorBody } from './http.ts'
 import type { Holder } from './lease.ts'
@@ -16,6 +17,8 @@ export type Readiness = {
    * (null when nobody holds the lease right now).
    */
   standby?: () => Promise<Holder | null | undefined>
+  /** For a standby that keeps its database warm: how its following goes (undefined while active). */
+  following?: () => Following | undefined
 }
 
 export type Writes = {
@@ -87,7 +90,11 @@ export async function readinessReport(readiness: Readiness, maxLag = Number.POSI
   const holder = await readiness.standby?.()
   const ready = nats && database && caughtUp && Object.keys(faults).length === 0 && holder === undefined
   const status = holder !== undefined ? 'standby' : ready ? 'ready' : 'not_ready'
-  return { ready, body: { status, nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [], ...(holder !== undefined ? { active: holder } : {}) } }
+  const following = holder !== undefined ? readiness.following?.() : undefined
+  return {
+    ready,
+    body: { status, nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [], ...(holder !== undefined ? { active: holder } : {}), ...(following ? { following } : {}) },
+  }
 }
 
 /** How long a scrape waits for the readiness it reports (JetStream answering for the lags). */

@@ -22,6 +22,8 @@ export type EmitOptions = {
 export class Outbox {
   /** Told after every emit, so the relay wakes once the transaction commits. */
   onEmit: (() => void) | undefined
+  /** How many events were written, rolled back ones included: whether a handler decided anything. */
+  emitted = 0
 
   constructor(
     private readonly store: Store<unknown>,
@@ -42,6 +44,7 @@ export class Outbox {
     this.store
       .prepare('INSERT INTO outbox (event_id, subject, payload, written_at) VALUES (?, ?, ?, ?)')
       .run(envelope.event_id, subject, JSON.stringify(envelope), Date.now())
+    this.emitted += 1
     this.onEmit?.()
     return envelope
   }

@@ -30,12 +30,16 @@ export const readbackName = (worker: string) => `${worker}-readback`
 /** How many times in a row the read may start over without getting further. */
 const MAX_STALLS = 10
 
-/** Calls `handle` with each batch of decoded events, in stream order; returns how many messages it read. */
+/**
+ * Calls `handle` with each batch of decoded events and their stream sequences, in stream order;
+ * returns how many messages it read. A `handle` that took only the first n events of a batch
+ * (it returns n) ends the read there.
+ */
 export async function readToEnd(
   js: JetStreamClient,
   jsm: JetStreamManager,
   stream: StreamName,
-  handle: (events: Envelope[]) => void,
+  handle: (events: Envelope[], seqs: number[]) => number | void,
   options: ReadOptions,
 ): Promise<number> {
   const last = (await jsm.streams.info(stream)).state.last_seq
@@ -76,6 +80,7 @@ export async function readToEnd(
     let delivered = 0
     for (;;) {
       const batch: Envelope[] = []
+      const seqs: number[] = []
       const fetchedFrom = next
       let outcome: 'done' | 'again' | 'more' = 'again'
       try {
@@ -90,7 +95,10 @@ export async function readToEnd(
           next = msg.seq + 1
           count += 1
           const decoded = decodeEvent(msg.subject, msg.data)
-          if (decoded.ok) batch.push(decoded.event)
+          if (decoded.ok) {
+            batch.push(decoded.event)
+            seqs.push(msg.seq)
+          }
           outcome = msg.seq >= last || msg.info.pending === 0 ? 'done' : 'more'
           if (outcome === 'done') break
         }
@@ -98,7 +106,11 @@ export async function readToEnd(
         // The consumer went away (a broker restart, its inactivity limit): start over from `next`.
         outcome = 'again'
       }
-      if (batch.length > 0) handle(batch)
+      const taken = batch.length > 0 ? handle(batch, seqs) : undefined
+      if (taken !== undefined && taken < batch.length) {
+        if (taken > 0) options.handled?.(seqs[taken - 1]!)
+        return 'done'
+      }
       if (next > fetchedFrom) options.handled?.(next - 1)
       if (outcome !== 'more') return outcome
     }

@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { processMetrics } from './process-metrics.ts'
 import { Duty, RefusedToStart } from './duty.ts'
+import { Follower } from './follow.ts'
 import { Lease } from './lease.ts'
 import { type Buckets, connectNats, ensureBuckets, ensureStreams, inboxOf, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, type OutboxRelay } from './outbox.ts'
@@ -73,6 +74,12 @@ export type WorkerDefinition<DB> = {
   clock: Clock
   /** Runs once connected, before the outbox relay and the consumers start (a restore). */
   beforeConsuming?: (ctx: Ctx<DB>) => Promise<void> | void
+  /**
+   * A standby's warm keeping (runtime/follow.ts): brings in the decisions the active instance
+   * published, read back through `readBack`, so that the standby may then apply the events
+   * whose decisions it holds. A worker without it waits cold and catches up when it takes over.
+   */
+  follow?: (ctx: Ctx<DB>, readBack: Ctx<DB>['readBack']) => Promise<void>
   /** One durable consumer per group of handlers; its stream, filter and name follow from them. */
   consumes?: (ctx: Ctx<DB>) => Handlers[]
   /**
@@ -161,16 +168,18 @@ export async function runWorker<DB>(
     throw error
   }
   const outbox = new Outbox(store as Store<unknown>, name, definition.clock.now, definition.clock.newId)
-  const readBack = async (handle: (events: Envelope[]) => void) => {
+  /** Reads the worker's own stream on from where the database stands, through the consumer `through`. */
+  const readBackThrough = async (through: string, handle: (events: Envelope[]) => void) => {
     const own = OWN_STREAM[name]
     if (!own) throw new Error(`${name} publishes to no stream of its own`)
     const from = positions(ctx.store as Store<unknown>).get(own)
     return readToEnd(js, jsm, own, handle, {
       ...(from === undefined ? {} : { fromSeq: from + 1 }),
-      name: readbackName(name),
+      name: through,
       handled: (seq) => recordPosition(ctx.store as Store<unknown>, own, seq),
     })
   }
+  const readBack = (handle: (events: Envelope[]) => void) => readBackThrough(readbackName(name), handle)
   const lastEvent = async <N extends EventName>(event: N): Promise<Envelope<N> | undefined> => {
     const subject = subjectOf(event)
     try {
@@ -207,6 +216,11 @@ export async function runWorker<DB>(
     epochKey: leaseKey,
     runtimeReads: keepsAccess ? () => [accessConsumer(name, ctx.store as Store<unknown>, config.instance)] : undefined,
   })
+  // A standby of a worker that can follow keeps its database warm (runtime/follow.ts).
+  const follower =
+    lease && definition.follow
+      ? new Follower({ ctx, js, jsm, follow: definition.follow, reads: () => duty.reads(), readBack: readBackThrough, log })
+      : undefined
   const upkeep = startUpkeep({ worker: name, store: () => ctx.store as Store<unknown>, jsm, config, health, metrics, log })
 
   const lagGauge = metrics.gauge('ates_consumer_lag', 'Events not yet handled by a durable consumer')
@@ -226,7 +240,7 @@ export async function runWorker<DB>(
       // checkpointed), until the database file itself needs to grow: the disk is told apart.
       health.warn('database disk', diskWarning(config.dataDir))
       try {
-        // A standby writes nothing, not even this probe.
+        // A standby's probe only reads (it writes only what it follows, runtime/follow.ts).
         if (active()) probeWrite(ctx.store as Store<unknown>, Date.now())
         else ctx.store.sqlite.prepare('SELECT 1').get()
         health.ok('database')
@@ -239,6 +253,7 @@ export async function runWorker<DB>(
     lags,
     health,
     standby: lease && (async () => (lease.held() ? undefined : ((await lease.holder()) ?? null))),
+    following: follower && (() => (lease?.held() ? undefined : follower.state)),
   }
   readinessGauge(metrics, name, readiness)
   const app = httpApp(definition, ctx, readiness, {
@@ -261,6 +276,7 @@ export async function runWorker<DB>(
         })
       }
       const wasActive = active()
+      await follower?.stop()
       await duty.deactivate()
       if (wasActive) await duty.relay.flushed(2000).catch(() => undefined)
       await duty.relay.stop()
@@ -275,16 +291,23 @@ export async function runWorker<DB>(
   try {
     if (lease) {
       // Becoming active reads on from the streams; losing the lease stops everything at once.
-      lease.onWon = () =>
-        duty.activate().catch(async (error: unknown) => {
+      lease.onWon = async () => {
+        await follower?.stop()
+        await duty.activate().catch(async (error: unknown) => {
           // What no retry can mend (a refusal, a wrong configuration) ends the worker.
           if (error instanceof RefusedToStart || error instanceof ConfigError) throw error
           log.error('could not become active: giving the lease up to try again', { error: describeFault(error) })
           await duty.deactivate()
           await lease.giveUp()
+          follower?.start()
         })
-      lease.onLost = () => duty.deactivate()
+      }
+      lease.onLost = async () => {
+        await duty.deactivate()
+        if (!stopping) follower?.start()
+      }
       await lease.start()
+      if (!lease.held()) follower?.start()
     } else {
       await duty.activate()
     }
