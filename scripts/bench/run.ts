@@ -102,9 +102,9 @@ try {
   if (sizes.only.has('reconcile')) rows.push(...(await reconcile(world, consume)))
   // Memory is read before the takeover kills the billing it samples.
   const memoryRows = memory.rows(RSS_LIMIT_MB)
-  // The standby starts once the replays are done: while it waits it reads and writes nothing (so
-  // it waits the same whenever it starts), and one present during billing's replay would take
-  // the lease the moment billing stops to be rebuilt, leaving the rebuilt one a standby.
+  // The standby starts once the replays are done: one present during billing's replay would take
+  // the lease the moment billing stops to be rebuilt, leaving the rebuilt one a standby. It
+  // starts with an empty database, as on a fresh machine, and is killed once it is warm.
   if (sizes.only.has('takeover')) {
     standby = await startStandby(world, LEASE_TTL_SECONDS)
     rows.push(...(await standby.takeover()))

@@ -1,9 +1,11 @@
-// Billing taking over with the streams full: a second billing instance waits as a standby
-// (an empty database of its own, as a fresh machine has; started after the replays); the
-// active one is SIGKILLed, a task is created at that moment, and the figure is the time from
-// the kill to the first fee the new instance applies (the task's assignment fee on BILLING).
-// It includes the lease's TTL (the dead holder's key must expire) and the catch-up: the new
-// instance restores its database from BILLING and reads its durables from the start.
+// Billing taking over with the streams full: a second billing instance starts as a standby
+// with an empty database of its own, as on a fresh machine (after the replays), and keeps it
+// warm (runtime/follow.ts); once its /readyz says it is warm, the active one is SIGKILLed, a
+// task is created at that moment, and the figure is the time from the kill to the first fee
+// the new instance applies (the task's assignment fee on BILLING). It includes the lease's TTL
+// (the dead holder's key must expire) and the catch-up: the new instance brings in what the
+// active one decided since the standby's last round, and reads its durables on from there.
+// How long the standby took to become warm is a row of its own.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,7 +24,7 @@ export type Standby = {
   stop(): Promise<void>
 }
 
-type Ready = { status: string; active?: { instance?: string } }
+type Ready = { status: string; active?: { instance?: string }; following?: { warm: boolean; rounds: number; last_round: { applied: number; decisions: number } | null } }
 
 async function readiness(url: string): Promise<Ready | undefined> {
   try {
@@ -51,7 +53,21 @@ export async function startStandby(world: World, ttlSeconds: number): Promise<St
     check(performance.now() < deadline, `the second billing waits as a standby (it says ${JSON.stringify(ready)})`)
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  progress(`takeover: a second billing waits as a standby on ${url}`)
+  progress(`takeover: a second billing waits as a standby on ${url}, with an empty database`)
+  const started = performance.now()
+  for (let said = 0; ; ) {
+    const ready = await readiness(url)
+    if (ready?.following?.warm) break
+    check(proc.exitCode === null, 'the second billing is running')
+    check(performance.now() - started < 30 * 60_000, `the standby becomes warm (it says ${JSON.stringify(ready?.following)})`)
+    if (performance.now() - started > said + 10_000) {
+      said = performance.now() - started
+      progress(`takeover: the standby follows (${JSON.stringify(ready?.following?.last_round ?? null)})`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  const warmSeconds = (performance.now() - started) / 1000
+  progress(`takeover: the standby is warm after ${warmSeconds.toFixed(1)} s`)
 
   const stop = async () => {
     if (proc.exitCode === null) {
@@ -96,6 +112,7 @@ export async function startStandby(world: World, ttlSeconds: number): Promise<St
           details: { events, seconds_until_ready: activeSeconds, lease_ttl_seconds: ttlSeconds },
         },
         { figure: '  the lease TTL, the longest a dead holder keeps it', unit: 's', value: ttlSeconds },
+        { figure: '  a standby started with an empty database, until warm', unit: 's', value: warmSeconds },
       ]
     },
   }
