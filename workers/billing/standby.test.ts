@@ -119,8 +119,11 @@ test('a standby stops at an event whose decision the active instance has not pub
 test('taking over, the standby’s durables start after what it applied, and every assignment has one fee', async () => {
   const applied = followedTasks()
   await billing.a!.stop()
-  await waitFor(() => billing.b!.isActive(), 'b takes over', 15_000)
-  const info = await (await manager(streams.nc)).consumers.info('TASKS', 'billing-b-tasks')
+  const jsm = await manager(streams.nc)
+  const durable = () => jsm.consumers.info('TASKS', 'billing-b-tasks').catch(() => undefined)
+  // Holding the lease, b first reads the tail of BILLING, then places its durables.
+  await waitFor(async () => billing.b!.isActive() && (await durable()) !== undefined, 'b takes over and consumes', 15_000)
+  const info = (await durable())!
   assert.equal(info.config.opt_start_seq, applied + 1, 'b-tasks starts right after what b applied as a standby')
   assignments.push(...(await work(9)))
   await waitFor(async () => (await fetch(`${billing.b!.url}/readyz?max_lag=0`)).ok, 'b caught up', 20_000)
