@@ -66,23 +66,31 @@ export type Following = {
 export class Follower<DB> {
   private running: Promise<void> | undefined
   private stopping = false
+  private closed = false
   private wake: (() => void) | undefined
   readonly state: Following = { rounds: 0, last_round: null, warm: false }
 
   constructor(private readonly parts: FollowParts<DB>) {}
 
+  /** Starts following (a standby); nothing once closed. */
   start(): void {
-    if (this.running) return
+    if (this.running || this.closed) return
     this.stopping = false
     this.running = this.loop()
   }
 
-  /** Stops after the round in flight; what it applied stays. */
+  /** Stops after the round in flight (becoming active); what it applied stays. */
   async stop(): Promise<void> {
     this.stopping = true
     this.wake?.()
     await this.running
     this.running = undefined
+  }
+
+  /** Stops for good: the worker is stopping, and an activation failing meanwhile starts nothing again. */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.stop()
   }
 
   private async loop(): Promise<void> {

@@ -276,7 +276,7 @@ export async function runWorker<DB>(
         })
       }
       const wasActive = active()
-      await follower?.stop()
+      await follower?.close()
       await duty.deactivate()
       if (wasActive) await duty.relay.flushed(2000).catch(() => undefined)
       await duty.relay.stop()
