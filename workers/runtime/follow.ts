@@ -67,6 +67,7 @@ export class Follower<DB> {
   private running: Promise<void> | undefined
   private stopping = false
   private closed = false
+  private failing = false
   private wake: (() => void) | undefined
   readonly state: Following = { rounds: 0, last_round: null, warm: false }
 
@@ -98,10 +99,14 @@ export class Follower<DB> {
     while (!this.stopping) {
       try {
         await this.round()
+        if (this.failing) log.info('standby follows the streams again')
+        this.failing = false
       } catch (error) {
-        // A standby that cannot follow right now (a stream not answering) tries again next round.
+        // A standby that cannot follow right now (a stream not answering) tries again next round;
+        // it says so once, not every second.
         this.state.warm = false
-        if (!this.stopping) log.warn('standby could not follow the streams this round', { error: describeFault(error) })
+        if (!this.stopping && !this.failing) log.warn('standby cannot follow the streams: trying again every round', { error: describeFault(error) })
+        this.failing = true
       }
       if (this.stopping) break
       await new Promise<void>((resolve) => {
