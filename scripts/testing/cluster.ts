@@ -3,7 +3,7 @@
 // three replicas, as `make cluster` does. A test kills and restarts nodes at will.
 import { join } from 'node:path'
 import type { JetStreamManager } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node'
 import { connectNats, inboxOf, manager, STREAMS, type StreamName } from '../../workers/runtime/nats.ts'
 import { tempDir, waitFor } from '../../workers/runtime/testing/helpers.ts'
 import { freePort, type NatsFixture, startNats } from '../../workers/runtime/testing/nats-server.ts'
@@ -112,7 +112,26 @@ export async function startCluster(): Promise<TestCluster> {
           return `${stream}: leader ${cluster.leader ?? 'none'}, replicas ${peers.join(', ') || 'none'}`
         }),
       )
-      return streams.join('; ')
+      // Whether each node takes a publish to TASKS: a probe the stream refuses (it expects another
+      // stream) is answered by the stream, or with 503 no responders by the node itself.
+      const probes = await Promise.all(
+        NODES.map(async (n) => {
+          const nc = await connect({ servers: [urls[n - 1]!], name: `test-probe-${n}`, user: 'ops', pass: passwords.ops, maxReconnectAttempts: 0, timeout: 2000 }).catch(() => undefined)
+          if (!nc) return `node ${n}: down`
+          try {
+            const h = headers()
+            h.set('Nats-Expected-Stream', 'NOT-TASKS')
+            const answer = await nc.request('tasks.probe.v0', '', { headers: h, timeout: 2000 }).then(
+              (m) => (m.headers?.code === 503 ? '503 no responders' : `the stream answers (${m.string().slice(0, 60)})`),
+              (error: unknown) => (error as Error).message,
+            )
+            return `node ${n} (${nc.info?.server_name}): ${answer}`
+          } finally {
+            await nc.close()
+          }
+        }),
+      )
+      return `${streams.join('; ')}; a publish to TASKS through each node: ${probes.join('; ')}`
     },
     stop,
   }
