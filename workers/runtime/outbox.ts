@@ -56,10 +56,6 @@ export class Outbox {
 
 type Row = { seq: number; event_id: string; subject: string; payload: string }
 
-/** Windows answered "no responders" in a row before the relay connects to NATS again, and at most how often it does. */
-const RECONNECT_AFTER_NO_RESPONDERS = 5
-const RECONNECT_EVERY_MS = 15_000
-
 /**
  * A failed window is published again after 200 ms, then twice as long each time, at most 1 s:
  * a stream leader election on the cluster answers "no responders" for several seconds, and
@@ -175,8 +171,6 @@ export class OutboxRelay {
     const publisher = new WindowPublisher(this.options.nc, this.publishTimeoutMs)
     const health = this.options.health
     let failures = 0
-    let noResponders = 0
-    let reconnectedAt = Number.NEGATIVE_INFINITY
     const failed = async (reason: string, relayed: number) => {
       failures += 1
       const delay = backoff(failures, RETRY)
@@ -214,18 +208,8 @@ export class OutboxRelay {
           // Another producer's message came between two of the window's: the rest goes again at once.
           if (failure !== undefined && cut) continue
           if (failure !== undefined) {
-            // A server can go on answering one connection "no responders" for the stream's subjects
-            // after a node died, while it takes the same publish from a fresh connection (seen with
-            // nats-server 2.9 when the stream's leader moved): after a few in a row, connect again.
-            noResponders = failure.startsWith('no responders') ? noResponders + 1 : 0
-            if (noResponders >= RECONNECT_AFTER_NO_RESPONDERS && performance.now() - reconnectedAt > RECONNECT_EVERY_MS) {
-              reconnectedAt = performance.now()
-              log.warn('outbox relay: the NATS server keeps answering no responders; connecting again', { error: failure })
-              await this.options.nc.reconnect().catch((error: unknown) => log.warn('outbox relay: could not connect again', { error: describeFault(error) }))
-            }
             await failed(failure, relayed)
           } else if (failures > 0) {
-            noResponders = 0
             failures = 0
             health?.ok('outbox relay')
           }
