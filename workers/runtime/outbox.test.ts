@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
+import { Health } from './health.ts'
 import { createLogger, silentLogger } from './log.ts'
+import { Metrics } from './metrics.ts'
 import { ensureStreams } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { openStore, type Store } from './store.ts'
@@ -124,6 +126,29 @@ describe('transactional outbox', () => {
       await waitFor(() => outbox.pending() === 0, 'the outbox relayed once the stream exists', 30_000)
       const stored = await readStream(js, jsm, 'ACCOUNTS')
       assert.deepEqual(stored.map((m) => JSON.parse(m.data).event_id), ids)
+    } finally {
+      await relay.stop()
+      await ensureStreams(jsm, 1, ['ACCOUNTS'])
+      store.close()
+    }
+  })
+
+  test('a relay stopped while it failed, and started again, clears its fault at its first success', async () => {
+    const store = openStore<unknown>(join(dir.path, 'stale-fault.sqlite'), [])
+    const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
+    const health = new Health(silentLogger, new Metrics())
+    const relay = new OutboxRelay({ store, nc, log: silentLogger, health, publishTimeoutMs: 600_000, pollMs: 20 })
+    await jsm.streams.delete('ACCOUNTS')
+    try {
+      store.tx(() => outbox.emit('accounts.created', account(counter++)))
+      relay.start()
+      await waitFor(() => health.faults['outbox relay'] !== undefined, 'the relay to report its fault', 20_000)
+      // Stopped while failing, as when its instance loses the lease; the stream comes back meanwhile.
+      await relay.stop()
+      await ensureStreams(jsm, 1, ['ACCOUNTS'])
+      relay.start()
+      await waitFor(() => outbox.pending() === 0, 'the outbox relayed', 20_000)
+      await waitFor(() => health.faults['outbox relay'] === undefined, 'the fault cleared', 5_000)
     } finally {
       await relay.stop()
       await ensureStreams(jsm, 1, ['ACCOUNTS'])

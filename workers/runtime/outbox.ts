@@ -83,6 +83,11 @@ export type RelayOptions = {
 
 export class OutboxRelay {
   private running = false
+  /**
+   * Windows failed in a row, across starts: a relay stopped while failing (its instance lost the
+   * lease) and started again clears its fault at its first success, not never.
+   */
+  private failures = 0
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
   private kicked = false
@@ -170,13 +175,12 @@ export class OutboxRelay {
     const remove = store.prepare('DELETE FROM outbox WHERE seq <= ?')
     const publisher = new WindowPublisher(this.options.nc, this.publishTimeoutMs)
     const health = this.options.health
-    let failures = 0
     const failed = async (reason: string, relayed: number) => {
-      failures += 1
-      const delay = backoff(failures, RETRY)
+      this.failures += 1
+      const delay = backoff(this.failures, RETRY)
       log.warn('outbox relay: will retry', { error: reason, retry_ms: delay, relayed })
       // A blip is not a fault; a relay that keeps failing (the stream refuses, the disk is full) is.
-      if (failures >= 3) health?.fail('outbox relay', reason)
+      if (this.failures >= 3) health?.fail('outbox relay', reason)
       await this.sleep(delay, false)
     }
     try {
@@ -209,8 +213,8 @@ export class OutboxRelay {
           if (failure !== undefined && cut) continue
           if (failure !== undefined) {
             await failed(failure, relayed)
-          } else if (failures > 0) {
-            failures = 0
+          } else if (this.failures > 0) {
+            this.failures = 0
             health?.ok('outbox relay')
           }
         } catch (error) {
