@@ -179,7 +179,9 @@ export class EventConsumer {
       for (let attempt = 1; ; attempt++) {
         try {
           await this.handleBatch(batch)
-          if (attempt > 1) this.options.health?.ok(this.component)
+          // Also a fault of this durable's consumer before it was stopped and started again (its
+          // instance lost the lease and took it back): a Map lookup when there is none.
+          this.options.health?.ok(this.component)
           break
         } catch (error) {
           // The database itself failed (locked, full, failing): no event's fault, so nothing is

@@ -88,8 +88,9 @@ export class WindowPublisher {
 
   private answered(msg: Msg): void {
     const token = msg.subject.slice(this.prefix.length + 1)
-    // No stream listens on the subject: the server answers with a 503 status and no body.
-    if (msg.headers?.code === 503 || msg.data.length === 0) return this.settle(token, 'no responders: no stream for the subject')
+    // No stream listens on the subject: the server answers with a 503 status and no body. Which
+    // server said so goes with it (a stream electing a leader after a node died, for a few seconds).
+    if (msg.headers?.code === 503 || msg.data.length === 0) return this.settle(token, `no responders: no stream for the subject (from ${this.nc.info?.server_name ?? 'no server'})`)
     try {
       const ack = msg.json<{ stream?: string; seq?: number; error?: { err_code?: number; description?: string } }>()
       if (ack.error) return this.settle(token, `stream refused (${ack.error.err_code ?? '?'}): ${ack.error.description ?? JSON.stringify(ack.error)}`)
