@@ -3,14 +3,13 @@
 // database ahead of its streams (the streams were reset) is refused; one holding decisions
 // that never reached the streams while another instance acted since (its epoch is not the
 // last) is set aside and rebuilt from the streams; otherwise it reads on from where it stands
-// (its own stream, then its durables). Only then do the outbox relay, the consumers and the
-// worker's own timers start.
+// (its own stream, then its durables, or from where a warm standby's following left them).
+// Only then do the outbox relay, the consumers and the worker's own timers start.
 import { hostname } from 'node:os'
 import { existsSync, renameSync } from 'node:fs'
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
-import type { Handlers } from './batch.ts'
 import { EventConsumer, subscriptionOf } from './consumer.ts'
 import { followedUpTo, type Read } from './follow.ts'
 import type { Health } from './health.ts'
