@@ -70,6 +70,8 @@ export class Follower<DB> {
   private failing = false
   private wake: (() => void) | undefined
   readonly state: Following = { rounds: 0, last_round: null, warm: false }
+  /** Per durable: how many messages of its filter the stream held when a read last found its end. */
+  private readonly readToEnd = new Map<string, number>()
 
   constructor(private readonly parts: FollowParts<DB>) {}
 
@@ -155,6 +157,10 @@ export class Follower<DB> {
   /** Applies a subscription on from where the database stands, up to the first event that would decide; returns how many it applied. */
   private async follow(read: Read, consumerName: string): Promise<number> {
     const { ctx, js, jsm } = this.parts
+    // Nothing new for its filter since a read that found its end: no reading consumer is made
+    // (each one is a change of the cluster's metadata), only the stream's counts are asked for.
+    const matching = await countOf(jsm, read)
+    if (matching === this.readToEnd.get(read.durable)) return 0
     const store = ctx.store as Store<unknown>
     // Not followed yet: where its durable stands if this database consumed the stream through it, else the start.
     const from = followedUpTo(store, read.durable) || (positions(store).has(read.stream) ? await ackFloor(jsm, read) : 0)
@@ -171,7 +177,20 @@ export class Follower<DB> {
         applied += taken
         return taken
       })
-    await readToEnd(js, jsm, read.stream, (events, seqs) => (this.stopping ? 0 : take(events, seqs)), { name: consumerName, filter: read.filter, fromSeq: from + 1 })
+    let stopped = false
+    await readToEnd(
+      js,
+      jsm,
+      read.stream,
+      (events, seqs) => {
+        const taken = this.stopping ? 0 : take(events, seqs)
+        stopped ||= taken < events.length
+        return taken
+      },
+      { name: consumerName, filter: read.filter, fromSeq: from + 1 },
+    )
+    if (stopped) this.readToEnd.delete(read.durable)
+    else this.readToEnd.set(read.durable, matching)
     return applied
   }
 
@@ -195,6 +214,12 @@ export class Follower<DB> {
       return false
     }
   }
+}
+
+/** How many messages of a subscription's filter the stream holds (it grows with every new one). */
+async function countOf(jsm: JetStreamManager, read: Read): Promise<number> {
+  const info = await jsm.streams.info(read.stream, { subjects_filter: read.filter })
+  return Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0)
 }
 
 /** Where a durable stands (its ack floor); 0 without one. */
