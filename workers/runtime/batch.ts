@@ -46,7 +46,7 @@ export type BatchOptions = {
 
 class RetryLater extends Error {}
 
-type Handler = (event: Envelope) => HandlerResult
+export type Handler = (event: Envelope) => HandlerResult
 
 /**
  * Applies a batch in one transaction and returns each delivery's outcome, in order. Nearly
@@ -73,11 +73,15 @@ export function inbox<DB>(store: Store<DB>, consumer: string): (eventId: string)
   return (eventId) => remember.run(eventId, consumer, at).changes === 1
 }
 
+/** The handler of an event, if the handlers have one. */
+export function handlerOf(handlers: Handlers, event: Envelope): Handler | undefined {
+  return handlers[event.event_name] as Handler | undefined
+}
+
 /** What needs no handler: undecodable and unhandled events. */
 function triage(decoded: Decoded, handlers: Handlers): Outcome | Handler {
   if (!decoded.ok) return { kind: 'dead', reason: decoded.reason, eventId: decoded.eventId }
-  const handler = handlers[decoded.event.event_name] as Handler | undefined
-  return handler ?? { kind: 'ignored' }
+  return handlerOf(handlers, decoded.event) ?? { kind: 'ignored' }
 }
 
 function failure(delivery: Delivery, event: Envelope, error: unknown, options: BatchOptions): Outcome {
@@ -87,7 +91,8 @@ function failure(delivery: Delivery, event: Envelope, error: unknown, options: B
   return delivery.deliveries >= options.maxDeliver ? { kind: 'dead', reason, eventId: event.event_id } : { kind: 'failed', reason }
 }
 
-function run(handler: Handler, event: Envelope): void {
+/** Runs a handler; one that asks to see the event again later throws. */
+export function run(handler: Handler, event: Envelope): void {
   const result = handler(event)
   if (result && 'retry' in result) throw new RetryLater(result.retry)
 }

@@ -10,7 +10,7 @@
 // (ensureDurable's appliedUpTo).
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { Envelope } from '../../contracts/envelope.ts'
-import { type Handlers, inbox } from './batch.ts'
+import { handlerOf, type Handlers, inbox, run } from './batch.ts'
 import type { Subscription } from './consumer.ts'
 import { describeFault, isInfrastructureError } from './health.ts'
 import type { Logger } from './log.ts'
@@ -30,7 +30,7 @@ export type FollowParts<DB> = {
   js: JetStreamClient
   jsm: JetStreamManager
   /** The worker's own part of a round: bringing in the active instance's decisions, read through the given consumer name. */
-  follow: (ctx: Ctx<DB>, readBack: (handle: (events: Envelope[]) => void) => Promise<number>) => Promise<void>
+  follow: (ctx: Ctx<DB>, readBack: Ctx<DB>['readBack']) => Promise<void>
   /** The subscriptions, as the active instance consumes them. */
   reads: () => Read[]
   /** Reads back the worker's own stream through a consumer of the given name. */
@@ -196,21 +196,21 @@ export class Follower<DB> {
 
   /** Applies an event in a savepoint unless it decides something; false (and nothing applied) when it would. */
   private applyQuietly(handlers: Handlers, event: Envelope, remember: (eventId: string) => boolean): boolean {
-    const handler = (handlers as Record<string, ((e: Envelope) => void | { retry: string }) | undefined>)[event.event_name]
+    const handler = handlerOf(handlers, event)
     if (!handler) return true
     const { outbox, store } = this.parts.ctx
     try {
       store.tx(() => {
         if (!remember(event.event_id)) return
         const before = outbox.emitted
-        const result = handler(event)
-        if ((result && 'retry' in result) || outbox.emitted !== before) throw new WouldDecide()
+        run(handler, event)
+        if (outbox.emitted !== before) throw new WouldDecide()
       })
       return true
     } catch (error) {
-      if (error instanceof WouldDecide) return false
       if (isInfrastructureError(error)) throw error
-      // A handler that fails here fails for the active one too: it is the active one's to dead-letter.
+      // It would decide, asks to wait for what is missing, or fails (as it does for the active
+      // one, whose to dead-letter it is): nothing of it stays.
       return false
     }
   }
