@@ -147,7 +147,7 @@ export function lastMark(store: Store<DB>): number {
 
 /** The oldest dirty subjects marked up to `upTo`, at most `limit`. */
 export function dirtySubjects(store: Store<DB>, upTo: number, limit: number): Array<DB['dirty']> {
-  return store.prepare('SELECT mark, scope, subject FROM dirty WHERE mark <= ? ORDER BY mark LIMIT ?').all(upTo, limit) as Array<DB['dirty']>
+  return store.limited('SELECT mark, scope, subject FROM dirty WHERE mark <= ? ORDER BY mark', limit).all(upTo) as Array<DB['dirty']>
 }
 
 export function judged(store: Store<DB>, marks: readonly number[]): void {
@@ -242,8 +242,8 @@ export type StoredFinding = DB['findings']
 /** Findings (of one kind, or all) that arose at or before `cutoff`: the differences, oldest first, at most `limit`. */
 export function findingsUpTo(store: Store<DB>, cutoff: string, kind: Kind | undefined, limit: number): StoredFinding[] {
   return store
-    .prepare('SELECT scope, subject, key, kind, message, events, since FROM findings WHERE since <= ? AND (? IS NULL OR kind = ?) ORDER BY since, scope, subject, key LIMIT ?')
-    .all(cutoff, kind ?? null, kind ?? null, limit) as StoredFinding[]
+    .limited('SELECT scope, subject, key, kind, message, events, since FROM findings WHERE since <= ? AND (? IS NULL OR kind = ?) ORDER BY since, scope, subject, key', limit)
+    .all(cutoff, kind ?? null, kind ?? null) as StoredFinding[]
 }
 
 /** How many findings of each kind arose at or before `cutoff`, and how many after it (pending). */

@@ -73,13 +73,13 @@ export function listAccounts(store: Store<DB>): Account[] {
 
 /** Accounts in the order they were created (email breaks ties), from after a (created_at, email); one more than asked, to tell whether a page follows. */
 export function accountsAfter(store: Store<DB>, limit: number, after?: readonly [createdAt: string, email: string]): Row[] {
-  return store.prepare(after ? accountsPageSql.after : accountsPageSql.first).all(...(after ?? []), limit + 1) as Row[]
+  return store.limited(after ? accountsPageSql.after : accountsPageSql.first, limit + 1).all(...(after ?? [])) as Row[]
 }
 
-/** The statements of accountsAfter: a later page seeks its start in accounts_created (a test checks the plan). */
+/** The statements of accountsAfter, without their limit: a later page seeks its start in accounts_created (a test checks the plan). */
 export const accountsPageSql = {
-  first: 'SELECT * FROM accounts ORDER BY created_at, email LIMIT ?',
-  after: 'SELECT * FROM accounts WHERE (created_at, email) > (?, ?) ORDER BY created_at, email LIMIT ?',
+  first: 'SELECT * FROM accounts ORDER BY created_at, email',
+  after: 'SELECT * FROM accounts WHERE (created_at, email) > (?, ?) ORDER BY created_at, email',
 } as const
 
 export function countAccounts(store: Store<DB>): number {

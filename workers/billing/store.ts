@@ -233,14 +233,15 @@ export type EntryView = Entry
  */
 export function entriesOf(store: Store<DB>, accountId: string, day: string, afterSeq = 0, limit = -1): { entries: EntryView[]; seqs: number[] } {
   const rows = store
-    .prepare(
+    .limited(
       `SELECT e.seq, e.transaction_id, e.applied_at, e.kind, e.debit, e.credit, e.business_day, e.balance_after, e.task_id,
               t.jira_id, t.title, t.description
        FROM entries e LEFT JOIN tasks t ON t.task_id = e.task_id
-       WHERE e.account_id = ? AND e.business_day = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`,
+       WHERE e.account_id = ? AND e.business_day = ? AND e.seq > ? ORDER BY e.seq`,
+      limit,
     )
     .raw(true)
-    .all(accountId, day, afterSeq, limit) as EntryRow[]
+    .all(accountId, day, afterSeq) as EntryRow[]
   // Each view made by one literal from the row's array: objects made by a rest pattern cost
   // this read more than its query.
   const entries = new Array<EntryView>(rows.length)
@@ -287,22 +288,22 @@ export const accountDaySql = {
 
 /** Accounts with their balances by name (then id), after a (name, id); one more than asked, to tell whether a page follows. */
 export function balancesAfter(store: Store<DB>, limit: number, after?: readonly [name: string, accountId: string]): AccountBalance[] {
-  const statement = store.prepare(after ? balancesPageSql.after : balancesPageSql.first)
-  return statement.all(...(after ? [after[0], after[0], after[1]] : []), limit + 1) as AccountBalance[]
+  const statement = store.limited(after ? balancesPageSql.after : balancesPageSql.first, limit + 1)
+  return statement.all(...(after ? [after[0], after[0], after[1]] : [])) as AccountBalance[]
 }
 
 const balancesSelect = `SELECT a.account_id, a.name, a.email, a.role, coalesce(b.balance, 0) AS balance
   FROM accounts a LEFT JOIN balances b ON b.account_id = a.account_id`
 
 /**
- * The statements of balancesAfter: a later page seeks its start in accounts_by_name (a test
+ * The statements of balancesAfter, without their limit: a later page seeks its start in accounts_by_name (a test
  * checks the plan). Spelled out rather than as a row value, with which SQLite does not seek an
  * index on an expression.
  */
 export const balancesPageSql = {
-  first: `${balancesSelect} ORDER BY coalesce(a.name, ''), a.account_id LIMIT ?`,
+  first: `${balancesSelect} ORDER BY coalesce(a.name, ''), a.account_id`,
   after: `${balancesSelect} WHERE coalesce(a.name, '') >= ? AND (coalesce(a.name, '') > ? OR a.account_id > ?)
-    ORDER BY coalesce(a.name, ''), a.account_id LIMIT ?`,
+    ORDER BY coalesce(a.name, ''), a.account_id`,
 } as const
 
 export function accountsWithBalances(store: Store<DB>) {

@@ -151,7 +151,7 @@ export function closeHistory(store: Store<DB>): Array<DB['closes']> {
 /** The closes, newest first, of the days before `before`; one more than asked, to tell whether a page follows. */
 export function closesBefore(store: Store<DB>, limit: number, before?: string): Array<DB['closes']> {
   const from = before === undefined ? '' : 'WHERE business_day < ?'
-  return store.prepare(`SELECT * FROM closes ${from} ORDER BY business_day DESC LIMIT ?`).all(...(before === undefined ? [] : [before]), limit + 1) as Array<DB['closes']>
+  return store.limited(`SELECT * FROM closes ${from} ORDER BY business_day DESC`, limit + 1).all(...(before === undefined ? [] : [before])) as Array<DB['closes']>
 }
 
 /** A payout's mail, waiting to be sent; a redelivered payout finds it there already. */
@@ -168,11 +168,12 @@ export type DueMail = DB['mails'] & { email: string | null; name: string | null 
 
 export function dueMails(store: Store<DB>, now: string, limit = 50): DueMail[] {
   return store
-    .prepare(
+    .limited(
       `SELECT m.*, a.email, a.name FROM mails m LEFT JOIN accounts a ON a.account_id = m.account_id
-       WHERE m.status = 'pending' AND m.next_attempt_at <= ? ORDER BY m.next_attempt_at LIMIT ?`,
+       WHERE m.status = 'pending' AND m.next_attempt_at <= ? ORDER BY m.next_attempt_at`,
+      limit,
     )
-    .all(now, limit) as DueMail[]
+    .all(now) as DueMail[]
 }
 
 /** A mail another instance sent (its payout may not have arrived here yet). */

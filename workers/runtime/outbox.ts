@@ -171,7 +171,7 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     const { store, log } = this.options
-    const select = store.prepare('SELECT seq, event_id, subject, payload FROM outbox ORDER BY seq LIMIT ?')
+    const select = store.limited('SELECT seq, event_id, subject, payload FROM outbox ORDER BY seq', this.batchSize)
     const remove = store.prepare('DELETE FROM outbox WHERE seq <= ?')
     const publisher = new WindowPublisher(this.options.nc, this.publishTimeoutMs)
     const health = this.options.health
@@ -187,7 +187,7 @@ export class OutboxRelay {
       while (this.running) {
         try {
           this.kicked = false
-          const rows = select.all(this.batchSize) as Row[]
+          const rows = select.all() as Row[]
           if (rows.length === 0) {
             await this.sleep(this.pollMs)
             continue

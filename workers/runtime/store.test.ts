@@ -74,3 +74,19 @@ test('when the commit itself fails, every transaction of the group rejects and n
   assert.equal(store.sqlite.inTransaction, false)
   close()
 })
+
+test('a limited statement returns at most its limit of rows, all of them at -1, and is prepared once per limit', () => {
+  const { store, insert, close } = storeWithRows('limited')
+  try {
+    for (let id = 1; id <= 10; id++) insert(id)
+    const sql = 'SELECT id FROM rows WHERE id > ? ORDER BY id'
+    assert.deepEqual(store.limited(sql, 3).pluck().all(4), [5, 6, 7])
+    assert.deepEqual(store.limited(sql, -1).pluck().all(4), [5, 6, 7, 8, 9, 10])
+    assert.deepEqual(store.limited(sql, 0).pluck().all(4), [])
+    assert.equal(store.limited(sql, 3), store.limited(sql, 3), 'the same statement for the same limit')
+    assert.notEqual(store.limited(sql, 3), store.limited(sql, 4))
+    for (const bad of [1.5, -2, Number.NaN, 2 ** 60]) assert.throws(() => store.limited(sql, bad), /a limit is a whole number of rows/)
+  } finally {
+    close()
+  }
+})

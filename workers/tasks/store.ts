@@ -122,7 +122,7 @@ export type ListFilter = { assignee?: string; status?: 'open' | 'completed'; lim
 // then run as a prepared statement, instead of being built again on every read.
 const listQueries = new Map<string, string>()
 
-/** The SQL of a list of this shape; its parameters are listTasks'. */
+/** The SQL of a list of this shape, without its limit; its parameters are listTasks'. */
 export function listQuery(store: Store<DB>, filter: ListFilter): string {
   const shape = `${filter.assignee ? 'a' : ''}${filter.status ? 's' : ''}${filter.cursor ? 'c' : ''}`
   let sql = listQueries.get(shape)
@@ -135,7 +135,7 @@ export function listQuery(store: Store<DB>, filter: ListFilter): string {
     if (filter.assignee) query = query.where('assignee_id', '=', filter.assignee)
     if (filter.status) query = query.where('status', '=', filter.status)
     if (filter.cursor) query = query.where('seq', '<', filter.cursor.before)
-    sql = query.orderBy('seq', 'desc').limit(filter.limit + 1).compile().sql
+    sql = query.orderBy('seq', 'desc').compile().sql
     listQueries.set(shape, sql)
   }
   return sql
@@ -147,10 +147,9 @@ export function listTasks(store: Store<DB>, filter: ListFilter): { tasks: TaskVi
   if (filter.assignee) parameters.push(filter.assignee)
   if (filter.status) parameters.push(filter.status)
   if (filter.cursor) parameters.push(filter.cursor.before)
-  parameters.push(filter.limit + 1)
   // Rows as arrays, each made into a view by one literal: objects with the seq taken out by a
   // rest pattern cost a read more than its query.
-  const rows = store.prepare(listQuery(store, filter)).raw(true).all(...parameters) as ListRow[]
+  const rows = store.limited(listQuery(store, filter), filter.limit + 1).raw(true).all(...parameters) as ListRow[]
   const count = Math.min(rows.length, filter.limit)
   const tasks = new Array<TaskView>(count)
   for (let i = 0; i < count; i++) {
@@ -181,9 +180,9 @@ type ListRow = [
  */
 export function openTasksAfter(store: Store<DB>, afterSeq: number, limit: number): { tasks: OpenTask[]; last: number | undefined } {
   const rows = store
-    .prepare("SELECT task_id, assignee_id, seq FROM tasks WHERE status = 'open' AND seq > ? ORDER BY seq LIMIT ?")
+    .limited("SELECT task_id, assignee_id, seq FROM tasks WHERE status = 'open' AND seq > ? ORDER BY seq", limit)
     .raw(true)
-    .all(afterSeq, limit) as Array<[task_id: string, assignee_id: string, seq: number]>
+    .all(afterSeq) as Array<[task_id: string, assignee_id: string, seq: number]>
   return { tasks: rows.map(([taskId, assignee]) => [taskId, assignee] as const), last: rows.at(-1)?.[2] }
 }
 
