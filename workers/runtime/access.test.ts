@@ -78,4 +78,31 @@ describe('account_access from accounts.* snapshots', () => {
     assert.match(token('popug', T0 + 4000) ?? '', /changed after/, 'a token from while it was inactive stays refused after it is activated again')
     assert.equal(token('popug', T0 + 5000), undefined)
   })
+
+  test('a standing is remembered only as committed: a change rolled back, or seen inside its transaction, is not kept', () => {
+    const ctx = testContext('tasks', [])
+    const store = ctx.store as Store<unknown>
+    const handlers = accessHandlers(store)
+    const apply = (event: Envelope<'accounts.created' | 'accounts.updated'>) => handlers[event.event_name]!(event as never)
+    const access = replicaAccess(() => store)
+    const token = (issuedAt: number) => access({ id, role: 'manager', issuedAt })
+
+    store.tx(() => apply(snapshot('accounts.created', T0)))
+    assert.equal(token(T0), undefined, 'remembered: active manager')
+    // Deactivated, checked inside the same transaction (which sees the change), then rolled back.
+    assert.throws(() =>
+      store.tx(() => {
+        apply(snapshot('accounts.updated', T0 + 1000, { active: false }))
+        assert.equal(token(T0 + 2000), 'the account is inactive')
+        throw new Error('the batch fails')
+      }),
+    )
+    assert.equal(token(T0 + 2000), undefined, 'the rolled back change is not what a token is held to')
+    // Now it commits: the remembered standing is forgotten and read again.
+    store.tx(() => apply(snapshot('accounts.updated', T0 + 1000, { active: false })))
+    assert.equal(token(T0 + 2000), 'the account is inactive')
+    store.tx(() => apply(snapshot('accounts.updated', T0 + 3000, { active: true })))
+    assert.equal(token(T0 + 3000), undefined)
+    assert.match(token(T0 + 2000) ?? '', /changed after/)
+  })
 })

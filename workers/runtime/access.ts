@@ -13,6 +13,7 @@
 import type { Role } from './auth.ts'
 import type { Handlers } from './batch.ts'
 import type { Subscription } from './consumer.ts'
+import { Lru } from './lru.ts'
 import type { Migration, Store } from './store.ts'
 
 /** What a worker knows of an account: its role, whether active, and when either last changed (ms). */
@@ -67,6 +68,8 @@ export function accessHandlers(store: Store<unknown>): Handlers {
     const active = event.data.active ? 1 : 0
     const row = read.get(id) as Row | undefined
     if (row && at < row.as_of) return
+    // Forgotten before the change is written: a check after it reads the row again.
+    remembered(store).delete(id)
     // No token of an account is older than the account: its creation changes nothing (0). A
     // first snapshot that is an update (its creation not seen) is taken as a change.
     const changedAt = row ? (row.role !== role || row.active !== active ? at : row.changed_at) : created ? 0 : at
@@ -75,11 +78,35 @@ export function accessHandlers(store: Store<unknown>): Handlers {
   return { 'accounts.created': (event) => apply(event, true), 'accounts.updated': (event) => apply(event, false) }
 }
 
+// Every request asks for its caller's standing: a read of the database of its own (two file
+// locks taken and let go) cost a page of tasks more than its query. So each store remembers the
+// standings it read, committed ones only: one read outside any transaction is remembered, a
+// snapshot forgets its account before it writes, and a read inside a transaction (which may
+// see a change that is then rolled back) is not remembered. At most this many accounts.
+const REMEMBERED_ACCOUNTS = 20_000
+const rememberedByStore = new WeakMap<Store<unknown>, Lru<string, Standing | null>>()
+
+function remembered(store: Store<unknown>): Lru<string, Standing | null> {
+  let standings = rememberedByStore.get(store)
+  if (!standings) {
+    standings = new Lru(REMEMBERED_ACCOUNTS)
+    rememberedByStore.set(store, standings)
+  }
+  return standings
+}
+
 /** The Access of a worker that keeps account_access. */
 export function replicaAccess(store: () => Store<unknown>): Access {
   return (token) => {
-    const row = store().prepare('SELECT role, active, changed_at FROM account_access WHERE account_id = ?').get(token.id) as Omit<Row, 'as_of'> | undefined
-    return staleness(token, row && { role: row.role, active: row.active === 1, changedAt: row.changed_at })
+    const current = store()
+    const standings = remembered(current)
+    let standing = standings.get(token.id)
+    if (standing === undefined) {
+      const row = current.prepare('SELECT role, active, changed_at FROM account_access WHERE account_id = ?').get(token.id) as Omit<Row, 'as_of'> | undefined
+      standing = row ? { role: row.role, active: row.active === 1, changedAt: row.changed_at } : null
+      if (!current.sqlite.inTransaction) standings.set(token.id, standing)
+    }
+    return staleness(token, standing ?? undefined)
   }
 }
 

@@ -118,6 +118,7 @@ export class Store<DB> {
   /** Builds typed queries; run them with all/first/run. */
   readonly db: Kysely<DB>
   private readonly statements = new Map<string, Database.Statement>()
+  private readonly limitedStatements = new Map<string, Map<number, Database.Statement>>()
   // One wrapper for every call: better-sqlite3 builds five functions per transaction(), which
   // the consumer paid for each event's savepoint.
   private readonly inTransaction: (fn: () => unknown) => unknown
@@ -197,8 +198,20 @@ export class Store<DB> {
    * a batch size): a few.
    */
   limited(sql: string, limit: number): Database.Statement {
+    // Found by the caller's own text and the number: the text with its limit, built and hashed
+    // again for every read, cost a tenth of a page of tasks.
+    let byLimit = this.limitedStatements.get(sql)
+    const known = byLimit?.get(limit)
+    if (known) return known
     if (!Number.isSafeInteger(limit) || limit < -1) throw new Error(`a limit is a whole number of rows, not ${limit}`)
-    return this.prepare(`${sql} LIMIT ${limit}`)
+    if (!byLimit) {
+      if (this.limitedStatements.size >= STATEMENT_CACHE_LIMIT) this.limitedStatements.clear()
+      byLimit = new Map()
+      this.limitedStatements.set(sql, byLimit)
+    }
+    const statement = this.sqlite.prepare(`${sql} LIMIT ${limit}`)
+    byLimit.set(limit, statement)
+    return statement
   }
 
   /** Runs fn in a transaction; inside another transaction it is a savepoint. */
