@@ -90,6 +90,19 @@ export function parseDuration(key: string, raw: string): number {
   return Number(match[1]) * unit
 }
 
+/** A lease's holder stops this long before the lease would expire (runtime/lease.ts): room for a slow renewal and clock drift. */
+export const LEASE_SAFETY_SECONDS = 2
+
+/** A lease an instance can hold: longer than the safety margin, with a second to spare between renewals. */
+function leaseTtl(raw: string): number {
+  const seconds = parseDuration('ATES_LEASE_TTL', raw)
+  const least = LEASE_SAFETY_SECONDS + 1
+  if (seconds < least) {
+    throw new ConfigError(`ATES_LEASE_TTL must be at least ${least}s: an instance stops acting ${LEASE_SAFETY_SECONDS} s before its lease would expire, so with "${raw}" no instance would ever be active`)
+  }
+  return seconds
+}
+
 /** "10G", "512M", "1048576" → bytes. */
 export function parseBytes(key: string, raw: string): number {
   const match = /^(\d+)\s*([KMGT]?)B?$/i.exec(raw.trim())
@@ -186,7 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     inboxKeepSeconds: parseDuration('ATES_INBOX_KEEP', env.ATES_INBOX_KEEP || '7d'),
     jetstreamMaxBytes: parseBytes('ATES_JETSTREAM_MAX_BYTES', env.ATES_JETSTREAM_MAX_BYTES || '10G'),
     instance: instanceName(env.ATES_INSTANCE),
-    leaseTtlSeconds: parseDuration('ATES_LEASE_TTL', env.ATES_LEASE_TTL || '8s'),
+    leaseTtlSeconds: leaseTtl(env.ATES_LEASE_TTL || '8s'),
     corsOrigins: corsOrigins(env.ATES_CORS_ORIGINS ?? ''),
   }
 }

@@ -38,3 +38,9 @@ test('ATES_TRUSTED_PROXIES takes addresses and CIDR ranges only', () => {
     assert.throws(() => loadConfig({ ATES_TRUSTED_PROXIES: bad }), ConfigError, bad)
   }
 })
+
+test('ATES_LEASE_TTL shorter than the margin a holder keeps is refused at start, with the least that works', () => {
+  assert.equal(loadConfig({}).leaseTtlSeconds, 8)
+  assert.equal(loadConfig({ ATES_LEASE_TTL: '3s' }).leaseTtlSeconds, 3)
+  for (const bad of ['0', '1s', '2s']) assert.throws(() => loadConfig({ ATES_LEASE_TTL: bad }), /ATES_LEASE_TTL must be at least 3s/, bad)
+})

@@ -8,6 +8,7 @@
 import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import type { KV } from '@nats-io/kv'
+import { LEASE_SAFETY_SECONDS } from './config.ts'
 import type { Logger } from './log.ts'
 
 /** Who holds a worker's lease: the instance, where it answers, and since when; the process behind it. */
@@ -25,7 +26,7 @@ export type LeaseOptions = {
 }
 
 /** How much sooner than the TTL the holder stops: room for a slow renewal and clock drift. */
-export const SAFETY_MS = 2000
+export const SAFETY_MS = LEASE_SAFETY_SECONDS * 1000
 
 /** How long an instance that could not become active waits before trying for the lease again. */
 const GIVE_UP_MS = 5000
