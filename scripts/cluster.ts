@@ -129,15 +129,17 @@ try {
   else if (command === 'kill' && process.env.WORKER) {
     const worker = process.env.WORKER as WorkerName
     if (!WORKERS.includes(worker)) throw new Error(`WORKER must be one of ${WORKERS.join(', ')}, got "${worker}"`)
+    // Asked before the lease: another directory's passwords would only get "Authorization Violation".
+    if (livePid('supervisor', 'cluster.ts') === undefined) throw new Error(`\`make cluster\` is not running with ATES_DATA_DIR=${config.dataDir}`)
     const instance = await activeInstance(worker)
     const pid = livePid(`${worker}-${instance}`, 'main.js')
-    if (pid === undefined) throw new Error(`${worker} ${instance} is not running (is \`make cluster\` running, with the same ATES_DATA_DIR?)`)
+    if (pid === undefined) throw new Error(`${worker} ${instance} is not running (is \`make cluster\` running with ATES_DATA_DIR=${config.dataDir}?)`)
     process.kill(pid, 'SIGKILL')
     console.log(`${worker} ${instance} (the active instance) killed; the other takes over within the lease's TTL, and make cluster starts this one again as a standby`)
   } else if (command === 'kill') {
     const n = node()
     const pid = livePid(`n${n}`, 'nats-server')
-    if (pid === undefined) throw new Error(`node ${n} is not running (is \`make cluster\` running, with the same ATES_DATA_DIR?)`)
+    if (pid === undefined) throw new Error(`node ${n} is not running (is \`make cluster\` running with ATES_DATA_DIR=${config.dataDir}?)`)
     process.kill(pid, 'SIGKILL')
     console.log(`node ${n} killed`)
   } else if (command === 'start') {
