@@ -61,6 +61,7 @@ export function accessHandlers(store: Store<unknown>): Handlers {
      ON CONFLICT (account_id) DO UPDATE SET role = excluded.role, active = excluded.active,
        changed_at = excluded.changed_at, as_of = excluded.as_of`,
   )
+  const standings = remembered(store)
   type Snapshot = { event_time: string; data: { account_id: string; role: Role; active: boolean } }
   const apply = (event: Snapshot, created: boolean) => {
     const at = Date.parse(event.event_time)
@@ -69,7 +70,7 @@ export function accessHandlers(store: Store<unknown>): Handlers {
     const row = read.get(id) as Row | undefined
     if (row && at < row.as_of) return
     // Forgotten before the change is written: a check after it reads the row again.
-    remembered(store).delete(id)
+    standings.delete(id)
     // No token of an account is older than the account: its creation changes nothing (0). A
     // first snapshot that is an update (its creation not seen) is taken as a change.
     const changedAt = row ? (row.role !== role || row.active !== active ? at : row.changed_at) : created ? 0 : at
