@@ -80,7 +80,7 @@ const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data|te
  */
 export function ownPagesOnly(origins: string[]): MiddlewareHandler {
   const allowed = new Set(origins.map((o) => new URL(o).origin))
-  return async (c, next) => {
+  return (c, next) => {
     if (SAFE_METHODS.has(c.req.method) || c.req.header('authorization') !== undefined) return next()
     const withCookie = getCookie(c, TOKEN_COOKIE) !== undefined
     // A form sent to the JSON API without the cookie can do nothing: it is told to send JSON (415).

@@ -35,8 +35,7 @@ export type Writes = {
  * broker does not confirm them in time (504: saved here, sent as soon as it is back).
  */
 export function confirmedWrites(writes: Writes, waitMs = 10_000): MiddlewareHandler {
-  return async (c, next) => {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
+  const write: MiddlewareHandler = async (c, next) => {
     if (!writes.connected()) {
       c.header('retry-after', '5')
       return c.json(errorBody('unavailable', 'the event broker cannot be reached: nothing was changed, try again shortly'), 503)
@@ -60,6 +59,8 @@ export function confirmedWrites(writes: Writes, waitMs = 10_000): MiddlewareHand
       if (location) c.header('location', location)
     }
   }
+  // A read passes straight on: not even a promise of this middleware's own.
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS' ? next() : write(c, next))
 }
 
 /** The paths every instance answers, active or not. */

@@ -5,6 +5,9 @@
 import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { errorBody } from './http.ts'
+import { Lru } from './lru.ts'
+
+const KNOWN_PATHS = 1000
 
 type Route = { segments: string[]; method: string }
 
@@ -30,14 +33,21 @@ function matches(pattern: string[], path: string[]): boolean {
 /** The methods each known path takes, from the app's own routes (its middleware left out). */
 export function methodsOf(app: RouteList): (path: string) => string[] {
   let routes: Route[] | undefined
+  // Every request asks: the paths asked most keep their answer (matching every route again cost
+  // a few µs of each read).
+  const known = new Lru<string, string[]>(KNOWN_PATHS)
   return (path) => {
+    const kept = known.get(path)
+    if (kept) return kept
     // Read at the first request, when every route has been added.
     routes ??= app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ segments: segmentsOf(r.path), method: r.method }))
     const given = segmentsOf(path)
     const methods = new Set(routes.filter((r) => matches(r.segments, given)).map((r) => r.method))
     // A GET route answers HEAD as well (hono runs it and drops the body).
     if (methods.has('GET')) methods.add('HEAD')
-    return [...methods]
+    const answer = [...methods]
+    known.set(path, answer)
+    return answer
   }
 }
 
