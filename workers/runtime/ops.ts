@@ -1,6 +1,6 @@
 // What an instance answers about itself and how its writes wait for the broker: /healthz,
 // /readyz and /metrics, the standby's gate (SPEC §5, Availability), and confirmed writes.
-import { Hono, type MiddlewareHandler } from 'hono'
+import { type Context, Hono, type MiddlewareHandler, type Next } from 'hono'
 import type { Following } from './follow.ts'
 import type { Health } from './health.ts'
 import { errorBody } from './http.ts'
@@ -14,9 +14,10 @@ export type Readiness = {
   health?: Health
   /**
    * For a worker with a lease: undefined while this instance is the active one, else who is
-   * (null when nobody holds the lease right now).
+   * (null when nobody holds the lease right now). Undefined at once, not a promise, while active:
+   * every request asks.
    */
-  standby?: () => Promise<Holder | null | undefined>
+  standby?: () => undefined | Promise<Holder | null | undefined>
   /** For a standby that keeps its database warm: how its following goes (undefined while active). */
   following?: () => Following | undefined
 }
@@ -68,15 +69,20 @@ export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 
 /** A standby answers everything but the ops routes with 503, saying which instance is active. */
 export function standbyGate(standby: NonNullable<Readiness['standby']>): MiddlewareHandler {
-  return async (c, next) => {
-    if (OPS_PATHS.has(c.req.path)) return next()
-    const holder = await standby()
+  const refuse = async (c: Context, next: Next, asked: Promise<Holder | null | undefined>) => {
+    const holder = await asked
     if (holder === undefined) return next()
     c.header('retry-after', '2')
     // For a load balancer: this request was not processed, another instance may take it.
     c.header('ates-standby', '1')
     const message = holder ? `this instance is a standby; the active one is ${holder.instance} at ${holder.url}` : 'this instance is a standby and no instance is active right now; one takes over within seconds'
     return c.json(errorBody('standby', message, holder ? { active: { instance: holder.instance, url: holder.url } } : undefined), 503)
+  }
+  // The active instance passes every request straight on: not even a promise of its own.
+  return (c, next) => {
+    if (OPS_PATHS.has(c.req.path)) return next()
+    const asked = standby()
+    return asked === undefined ? next() : refuse(c, next, asked)
   }
 }
 

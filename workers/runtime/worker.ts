@@ -252,7 +252,7 @@ export async function runWorker<DB>(
     },
     lags,
     health,
-    standby: lease && (async () => (lease.held() ? undefined : ((await lease.holder()) ?? null))),
+    standby: lease && (() => (lease.held() ? undefined : lease.holder().then((holder) => holder ?? null))),
     following: follower && (() => (lease?.held() ? undefined : follower.state)),
   }
   readinessGauge(metrics, name, readiness)
