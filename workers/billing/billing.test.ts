@@ -118,10 +118,14 @@ test('out-of-order events: an assignment before its task and account are known i
   await assigned(t3, 'late') // neither the task nor the account exist yet
   await settled()
   const price = (await prices()).get(t3)!
-  assert.equal((await get('/api/accounts/me', 'late')).body.balance, -price.assign_fee)
+  const day = (await get('/api/accounts/me', 'late')).body
+  assert.equal(day.balance, -price.assign_fee)
+  assert.equal(day.name, null, 'the account is not known yet')
+  assert.deepEqual((await get('/api/accounts/me', 'late')).body, day, 'asked again: the answer kept')
   await publish('accounts.created', { account_id: ids.late, name: 'late', email: 'late@ates.test', role: 'popug', active: true })
   await created(t3, 'late')
   await settled()
+  assert.equal((await get('/api/accounts/me', 'late')).body.name, 'late', 'the kept answer is gone once the account is written')
   assert.equal((await prices()).get(t3)!.assign_fee, price.assign_fee, 'the price never changes')
   const list = (await get('/api/accounts', 'boss')).body as unknown as { accounts: Array<{ name: string; balance: number }> }
   assert.equal(list.accounts.find((a) => a.name === 'late')!.balance, -price.assign_fee)

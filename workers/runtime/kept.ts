@@ -42,7 +42,11 @@ export class KeptAnswers {
       this.changes = changes
     }
     const kept = this.answers.get(key)
-    if (kept !== undefined) return kept
+    if (kept !== undefined) {
+      answered.kept++
+      return kept
+    }
+    answered.read++
     const text = read()
     if (this.store.sqlite.inTransaction || text.length > this.maxBytes) return text
     // The oldest answers go first when the bytes would pass the bound (a string's length counts
@@ -62,6 +66,9 @@ export class KeptAnswers {
     return this.answers.size
   }
 }
+
+/** How this process's kept reads were answered since it started: kept, or read (ates_http_kept_answers_total). */
+export const answered = { kept: 0, read: 0 }
 
 const keptByStore = new WeakMap<Database, KeptAnswers>()
 

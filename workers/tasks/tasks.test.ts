@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { decodeEvent } from '../../contracts/envelope.ts'
+import { answered } from '../runtime/kept.ts'
 import { startTasks, type TasksFixture } from './testing/fixture.ts'
 
 let f: TasksFixture
@@ -130,5 +131,27 @@ describe('tasks', () => {
     assert.equal(new Set(ids).size, ids.length, 'pages do not overlap')
     assert.ok(ids.length >= 6)
     assert.ok([...mine.body.tasks, ...next.body.tasks].every((t: { assignee_id: string; assignee_name: string }) => t.assignee_id === f.accounts.pip!.id && t.assignee_name === 'pip'))
+  })
+
+  test('a page asked again is the answer kept until the database changes: a new task and a completion show at the next ask', async () => {
+    const path = '/api/tasks?assignee=me&limit=200'
+    const kept = () => answered.kept
+    const first = await call('GET', path, 'pip')
+    const keptBefore = kept()
+    assert.deepEqual((await call('GET', path, 'pip')).body, first.body)
+    assert.equal(kept(), keptBefore + 1, 'the second ask is answered as kept')
+    // Kesha is inactive and Arno a manager (above): a new task is Pip's.
+    const task = (await call('POST', '/api/tasks', 'boss', { title: 'Sort the seeds' })).body
+    const withNew = (await call('GET', path, 'pip')).body
+    assert.equal(withNew.tasks[0].task_id, task.task_id)
+    assert.equal(withNew.tasks.length, first.body.tasks.length + 1)
+    assert.equal((await call('POST', `/api/tasks/${task.task_id}/complete`, 'pip')).status, 200)
+    const completed = (await call('GET', path, 'pip')).body
+    assert.equal(completed.tasks[0].status, 'completed')
+    // Another caller asking the same words gets its own page ('me' is whoever asks).
+    assert.ok((await call('GET', path, 'boss')).body.tasks.every((t: { assignee_id: string }) => t.assignee_id === f.accounts.boss!.id))
+    const metrics = await (await fetch(`${f.tasks.url}/metrics`)).text()
+    assert.match(metrics, /^ates_http_kept_answers_total\{outcome="kept"\} [1-9]\d*$/m)
+    assert.match(metrics, /^ates_http_kept_answers_total\{outcome="read"\} [1-9]\d*$/m)
   })
 })
