@@ -196,6 +196,32 @@ describe('consumer loop against a real nats-server', () => {
     store.close()
   })
 
+  test('messages that arrive while the instance may not act are held, applied as soon as it may (not after the ack wait)', async () => {
+    const store = openStore<DB>(join(dir.path, 'inactive.sqlite'), migrations)
+    // The lease's renewal is late (the event loop was held up): the instance may not act for a while.
+    let mayAct = false
+    const c = new EventConsumer({
+      worker: 'tasks', durable: `inactive-${randomUUID().slice(0, 8)}`, stream: 'ACCOUNTS', filter: 'accounts.>', store: store as Store<unknown>, js, jsm,
+      log: silentLogger, handlers: recordingHandlers(store), active: () => mayAct,
+    })
+    await c.start()
+    for (let i = 0; i < 5; i++) {
+      const e = accountEvent()
+      await js.publish('accounts.created.v1', e.payload, { msgID: e.eventId })
+    }
+    await waitFor(async () => (await jsm.consumers.info('ACCOUNTS', c.name)).num_ack_pending === 5, 'the five delivered')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(effectsOf(store), 0, 'nothing applied while it may not act')
+    mayAct = true
+    // Well within the 30 s ack wait: the held messages go on at once.
+    await waitFor(() => effectsOf(store) === 5, 'applied once it may act', 5_000)
+    await waitFor(async () => (await c.lag()) === 0, 'acked', 5_000)
+    const info = await jsm.consumers.info('ACCOUNTS', c.name)
+    assert.equal(info.num_redelivered, 0, 'held, not redelivered')
+    await c.stop()
+    store.close()
+  })
+
   test('a database that cannot take a batch holds it, without counting a delivery: nothing dead-lettered, applied once it works', async () => {
     const store = openStore<DB>(join(dir.path, 'stall.sqlite'), migrations)
     const log = createLogger({}, { level: 'error', write: () => {} })

@@ -79,6 +79,8 @@ export const AGE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 3
 
 /** A batch the database could not take is tried again after 250 ms, then twice as long each time, at most 30 s. */
 const STALLED = { firstMs: 250, maxMs: 30_000 }
+/** How often a held batch looks again whether the instance may act. */
+const MAY_ACT_POLL_MS = 50
 
 export class EventConsumer {
   private consumer: Consumer | undefined
@@ -177,6 +179,8 @@ export class EventConsumer {
       }
       const batch = this.queue.splice(0, this.batchSize)
       for (let attempt = 1; ; attempt++) {
+        // An instance that may not act applies nothing: the batch waits in hand until it may.
+        if (!(await this.untilMayAct(batch))) return
         try {
           await this.handleBatch(batch)
           // Also a fault of this durable's consumer before it was stopped and started again (its
@@ -203,6 +207,31 @@ export class EventConsumer {
     return this.options.active?.() ?? true
   }
 
+  /**
+   * Holds a batch (and the queue behind it) while the instance may not act: its lease's renewal
+   * is late (the event loop was held up, the bucket slow to answer) or the lease is being lost.
+   * True once it may act again; false when the consumer is stopped meanwhile (the lease lost:
+   * the messages go back to the stream after the ack wait, for whichever instance is active).
+   * Dropping the batch instead left every message of the queue pending for the whole ack wait
+   * (30 s), during which the durable, its max_ack_pending reached, delivered nothing.
+   */
+  private async untilMayAct(batch: JsMsg[]): Promise<boolean> {
+    if (this.mayAct()) return true
+    this.log.info('the instance may not act now (its lease is not renewed yet): holding the batch', { events: batch.length })
+    const every = Math.max(100, Math.min((this.options.ackWaitMs ?? 30_000) / 3, 10_000))
+    let told = performance.now()
+    while (!this.stopping) {
+      if (this.mayAct()) return true
+      if (performance.now() - told >= every) {
+        for (const msg of batch) msg.working()
+        for (const msg of this.queue) msg.working()
+        told = performance.now()
+      }
+      await new Promise((resolve) => setTimeout(resolve, MAY_ACT_POLL_MS))
+    }
+    return false
+  }
+
   private get component(): string {
     return `consumer ${this.options.durable}`
   }
@@ -220,10 +249,8 @@ export class EventConsumer {
     }
   }
 
+  /** Applies a batch in one transaction and acks it; the caller has just seen that the instance may act. */
   private async handleBatch(batch: JsMsg[]): Promise<void> {
-    // An instance that lost the worker's lease applies and acks nothing more: the messages
-    // come back after the ack wait, once it is active again.
-    if (!this.mayAct()) return
     const started = performance.now()
     const { store, stream } = this.options
     const timings = this.handling ? this.timings : undefined
@@ -238,7 +265,8 @@ export class EventConsumer {
     })
     this.counters.batches?.inc({ consumer: this.options.durable })
     this.options.afterCommit?.()
-    if (!this.mayAct()) return
+    // Committed, acked once the instance may act (its lease renewed), or never if it stops.
+    if (!(await this.untilMayAct(batch))) return
 
     const counts = new Map<Outcome['kind'], number>()
     for (const outcome of outcomes) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1)
