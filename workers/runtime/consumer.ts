@@ -218,11 +218,10 @@ export class EventConsumer {
   private async untilMayAct(batch: JsMsg[]): Promise<boolean> {
     if (this.mayAct()) return true
     this.log.info('the instance may not act now (its lease is not renewed yet): holding the batch', { events: batch.length })
-    const every = Math.max(100, Math.min((this.options.ackWaitMs ?? 30_000) / 3, 10_000))
     let told = performance.now()
     while (!this.stopping) {
       if (this.mayAct()) return true
-      if (performance.now() - told >= every) {
+      if (performance.now() - told >= this.workingEvery) {
         for (const msg of batch) msg.working()
         for (const msg of this.queue) msg.working()
         told = performance.now()
@@ -232,13 +231,18 @@ export class EventConsumer {
     return false
   }
 
+  /** How often messages held in hand are told to the server as being worked on: well within the ack wait. */
+  private get workingEvery(): number {
+    return Math.max(100, Math.min((this.options.ackWaitMs ?? 30_000) / 3, 10_000))
+  }
+
   private get component(): string {
     return `consumer ${this.options.durable}`
   }
 
   /** Waits `ms` while telling the server the batch and the queue behind it are being worked on. */
   private async hold(batch: JsMsg[], ms: number): Promise<void> {
-    const every = Math.max(100, Math.min((this.options.ackWaitMs ?? 30_000) / 3, 10_000))
+    const every = this.workingEvery
     const until = Date.now() + ms
     while (!this.stopping) {
       for (const msg of batch) msg.working()
