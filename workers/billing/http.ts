@@ -6,7 +6,7 @@ import { limitOf, PageQuery } from '../../contracts/http/paging.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
 import { orInvalidCursor } from '../runtime/cursor.ts'
 import { check, HttpError, RANGE_REFUSALS, refusing } from '../runtime/http.ts'
-import { jsonText, keptAnswers, searchOf } from '../runtime/kept.ts'
+import { keptJson } from '../runtime/kept.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { maySeeAccount } from './domain.ts'
 import { accountDay, balancesPage, earnings } from './queries.ts'
@@ -18,16 +18,12 @@ export function apiRoutes(ctx: Ctx<DB>): Hono<AuthEnv> {
   const orRefuse = refusing(RANGE_REFUSALS)
   const api = new Hono<AuthEnv>()
   api.use('*', authenticate(authOptions(ctx)))
-  // A day of an account is the same for the same words, whoever may see it: its answer is kept
-  // by them, checked and read only when not kept.
+  // A day of an account is the same for the same words, whoever may see it.
   const dayOf = (c: Context, accountId: string) =>
-    jsonText(
-      c,
-      keptAnswers(ctx.store).answer(`account ${accountId} ${searchOf(c)}`, () => {
-        const query = check(AccountDayQuery, c.req.query(), 'query')
-        return JSON.stringify(orInvalidCursor(accountDay(ctx, accountId, { day: query.day, limit: limitOf(query), cursor: query.cursor })))
-      }),
-    )
+    keptJson(c, ctx.store, `account ${accountId}`, () => {
+      const query = check(AccountDayQuery, c.req.query(), 'query')
+      return orInvalidCursor(accountDay(ctx, accountId, { day: query.day, limit: limitOf(query), cursor: query.cursor }))
+    })
   api.get('/accounts/me', (c) => dayOf(c, c.get('caller').id))
   api.get('/accounts/:id', (c) => {
     const id = check(Uuid, c.req.param('id'), 'account id')

@@ -13,7 +13,7 @@
 import type { Role } from './auth.ts'
 import type { Handlers } from './batch.ts'
 import type { Subscription } from './consumer.ts'
-import { Lru } from './lru.ts'
+import { Lru, onePer } from './lru.ts'
 import type { Migration, Store } from './store.ts'
 
 /** What a worker knows of an account: its role, whether active, and when either last changed (ms). */
@@ -85,16 +85,7 @@ export function accessHandlers(store: Store<unknown>): Handlers {
 // snapshot forgets its account before it writes, and a read inside a transaction (which may
 // see a change that is then rolled back) is not remembered. At most this many accounts.
 const REMEMBERED_ACCOUNTS = 20_000
-const rememberedByStore = new WeakMap<Store<unknown>, Lru<string, Standing | null>>()
-
-function remembered(store: Store<unknown>): Lru<string, Standing | null> {
-  let standings = rememberedByStore.get(store)
-  if (!standings) {
-    standings = new Lru(REMEMBERED_ACCOUNTS)
-    rememberedByStore.set(store, standings)
-  }
-  return standings
-}
+const remembered = onePer((_: Store<unknown>) => new Lru<string, Standing | null>(REMEMBERED_ACCOUNTS))
 
 /** The Access of a worker that keeps account_access. */
 export function replicaAccess(store: () => Store<unknown>): Access {

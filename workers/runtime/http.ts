@@ -12,6 +12,7 @@ import { explainErrors } from '../../contracts/messages.ts'
 import type { RangeRefusal } from './days.ts'
 import { describeFault, type Health, isInfrastructureError } from './health.ts'
 import type { Logger } from './log.ts'
+import { onePer } from './lru.ts'
 import { HTTP_BUCKETS, type HistogramSeries, type Metrics, type Series } from './metrics.ts'
 import type { Refusal } from './refusal.ts'
 
@@ -90,16 +91,7 @@ export function limitBody(maxBytes = 64 * 1024): MiddlewareHandler {
   }
 }
 
-const validators = new WeakMap<TSchema, Validator>()
-
-function validatorOf(schema: TSchema): Validator {
-  let validator = validators.get(schema)
-  if (!validator) {
-    validator = Compile(schema)
-    validators.set(schema, validator)
-  }
-  return validator
-}
+const validatorOf = onePer((schema: TSchema): Validator => Compile(schema))
 
 /** Checks a value against a schema: 422 with the reasons when it does not fit. */
 export function check<S extends TSchema>(schema: S, value: unknown, what = 'body'): Static<S> {

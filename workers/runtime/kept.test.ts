@@ -1,4 +1,4 @@
-// Answers kept until the database changes: any change of a row drops them.
+// Answers kept until the database changes: each row changed drops them all.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, test } from 'node:test'

@@ -9,9 +9,12 @@
 // writes its database (what else it remembers — the eligible accounts, the callers' standings —
 // assumes so too); PRAGMA data_version would also see another connection's commits, but takes
 // the WAL's read lock at every request: 15 µs of a 90 µs request under load. An answer read
-// inside a transaction, which may still be rolled back, is not kept.
+// inside a transaction, which may still be rolled back, is not kept. The health probe's write
+// (each /readyz, each scrape of /metrics) drops them too: one read again per probe.
 import type { Context } from 'hono'
 import type { Statement } from 'better-sqlite3'
+import { onePer } from './lru.ts'
+import type { Metrics } from './metrics.ts'
 import type { Store } from './store.ts'
 
 /** What the answers are kept against: a store's connection (whatever its tables). */
@@ -67,29 +70,30 @@ export class KeptAnswers {
   }
 }
 
-/** How this process's kept reads were answered since it started: kept, or read (ates_http_kept_answers_total). */
-export const answered = { kept: 0, read: 0 }
+/** How this process's kept reads were answered since it started: kept, or read. */
+const answered = { kept: 0, read: 0 }
 
-const keptByStore = new WeakMap<Database, KeptAnswers>()
+/** ates_http_kept_answers_total: the answers of the kept reads, kept or read. */
+export function countKeptAnswers(metrics: Metrics): void {
+  const counter = metrics.counter('ates_http_kept_answers_total', "Answers of the kept reads (a page of tasks, an account's day): kept since the database last changed, or read")
+  metrics.collect(() => {
+    counter.set({ outcome: 'kept' }, answered.kept)
+    counter.set({ outcome: 'read' }, answered.read)
+  })
+}
 
 /** The kept answers of a store (a worker that takes over opens its database again: a new store). */
-export function keptAnswers(store: Database): KeptAnswers {
-  let kept = keptByStore.get(store)
-  if (!kept) {
-    kept = new KeptAnswers(store)
-    keptByStore.set(store, kept)
-  }
-  return kept
-}
+export const keptAnswers = onePer((store: Database) => new KeptAnswers(store))
 
-/** What a request asked after its path ('?…', or ''): a key that needs no parsing. */
-export function searchOf(c: Context): string {
+/**
+ * Answers a read with the JSON kept under `what` and the query string as sent (no parsing), or
+ * with read()'s answer serialized, kept for the next ask. read() checks the query: a refusal it
+ * throws is never kept.
+ */
+export function keptJson(c: Context, store: Database, what: string, read: () => unknown): Response {
   const url = c.req.url
   const at = url.indexOf('?')
-  return at === -1 ? '' : url.slice(at)
-}
-
-/** A JSON answer already serialized: the headers c.json gives, without serializing again. */
-export function jsonText(c: Context, text: string): Response {
+  const text = keptAnswers(store).answer(`${what} ${at === -1 ? '' : url.slice(at)}`, () => JSON.stringify(read()))
+  // The headers c.json gives, without serializing again.
   return c.body(text, 200, { 'content-type': 'application/json' })
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Lru } from './lru.ts'
+import { Lru, onePer } from './lru.ts'
 
 test('holds at most its capacity and forgets the least recently used first', () => {
   const lru = new Lru<string, number>(3)
@@ -27,4 +27,14 @@ test('an entry kept in use survives any number of others passing through', () =>
   }
   assert.equal(lru.get('target'), 1)
   assert.equal(lru.size, 100)
+})
+
+test('onePer makes one value per object, the first time it is asked for', () => {
+  let made = 0
+  const of = onePer((key: { name: string }) => ({ name: key.name, n: ++made }))
+  const a = { name: 'a' }
+  const b = { name: 'b' }
+  assert.equal(of(a), of(a))
+  assert.notEqual(of(a), of(b))
+  assert.equal(made, 2)
 })

@@ -1,3 +1,19 @@
+/**
+ * One value per object, made the first time the object is asked for and gone with it: each
+ * store's remembered standings and kept answers, each schema's compiled validator.
+ */
+export function onePer<K extends object, V>(make: (key: K) => V): (key: K) => V {
+  const made = new WeakMap<K, V>()
+  return (key) => {
+    let value = made.get(key)
+    if (value === undefined) {
+      value = make(key)
+      made.set(key, value)
+    }
+    return value
+  }
+}
+
 // A map that holds at most `capacity` entries and forgets the one least recently used: what is
 // touched often (an account under attack, a client still failing) stays, what went quiet goes.
 export class Lru<K, V> {

@@ -24,7 +24,7 @@ import { Metrics } from './metrics.ts'
 import { processMetrics } from './process-metrics.ts'
 import { Duty, RefusedToStart } from './duty.ts'
 import { Follower } from './follow.ts'
-import { answered } from './kept.ts'
+import { countKeptAnswers } from './kept.ts'
 import { Lease } from './lease.ts'
 import { type Buckets, connectNats, ensureBuckets, ensureStreams, inboxOf, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
 import { Outbox, type OutboxRelay } from './outbox.ts'
@@ -350,11 +350,7 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
   app.onError(onError(ctx.log, readiness.health))
   app.notFound(notFound)
   app.use('*', requestMetrics(ctx.metrics, definition.name))
-  const keptAnswers = ctx.metrics.counter('ates_http_kept_answers_total', 'Answers of the kept reads (a page of tasks, an account\'s day): kept since the database last changed, or read')
-  ctx.metrics.collect(() => {
-    keptAnswers.set({ outcome: 'kept' }, answered.kept)
-    keptAnswers.set({ outcome: 'read' }, answered.read)
-  })
+  countKeptAnswers(ctx.metrics)
   app.use('*', pageHeaders({ origins: Object.values(ctx.config.publicUrls), selfUrl: ctx.config.publicUrls[definition.name], styles: styleSources }))
   app.use('*', limitBody())
   if (ctx.config.corsOrigins.length > 0) app.use('*', corsFor(ctx.config.corsOrigins))

@@ -5,7 +5,7 @@ import { CreateTaskBody, ListTasksQuery } from '../../contracts/http/tasks.ts'
 import { type AuthEnv, authenticate, authOptions, requireRole } from '../runtime/auth.ts'
 import { orInvalidCursor } from '../runtime/cursor.ts'
 import { check, jsonBody, refusalError, type RefusalTable, refusing } from '../runtime/http.ts'
-import { jsonText, keptAnswers, searchOf } from '../runtime/kept.ts'
+import { keptJson } from '../runtime/kept.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { completeTask, createTask, reassignAll } from './commands.ts'
 import type { Random, Refusal } from './domain.ts'
@@ -38,16 +38,12 @@ export function apiRoutes(ctx: Ctx<DB>, random: Random): Hono<AuthEnv> {
   api.post('/tasks/:id/complete', (c) => c.json(orRefuse(completeTask(ctx, c.get('caller').id, c.req.param('id')))))
   api.get('/tasks', (c) => {
     const caller = c.get('caller').id
-    // A page is the same for the same words asked by the same caller ('me' is the caller): its
-    // answer is kept by them, checked and read only when not kept.
-    return jsonText(
-      c,
-      keptAnswers(ctx.store).answer(`tasks ${caller} ${searchOf(c)}`, () => {
-        const query = check(ListTasksQuery, c.req.query(), 'query')
-        const list = { assignee: query.assignee === 'me' ? caller : query.assignee, status: query.status, limit: limitOf(query), cursor: query.cursor }
-        return JSON.stringify(orInvalidCursor(tasksPage(ctx, list)))
-      }),
-    )
+    // A page is the same for the same words asked by the same caller ('me' is the caller).
+    return keptJson(c, ctx.store, `tasks ${caller}`, () => {
+      const query = check(ListTasksQuery, c.req.query(), 'query')
+      const list = { assignee: query.assignee === 'me' ? caller : query.assignee, status: query.status, limit: limitOf(query), cursor: query.cursor }
+      return orInvalidCursor(tasksPage(ctx, list))
+    })
   })
   api.get('/tasks/:id', (c) => c.json(orRefuse(taskOf(ctx, c.req.param('id')) ?? { kind: 'not_found' as const })))
   return new Hono<AuthEnv>().route('/api', api)
