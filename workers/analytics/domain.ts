@@ -48,7 +48,7 @@ export type EntryEffect = {
 
 /**
  * A sum of movements, not the last balance_after seen: an entry redelivered after a crash
- * arrives behind newer ones, and the inbox already makes each count once.
+ * arrives behind newer ones, and its transaction id makes each count once (addEntry).
  */
 export function entryEffect(entry: EventData<'billing.transaction_applied'>): EntryEffect {
   const completion = entry.kind === 'completion_reward' && entry.task_id !== null ? { task_id: entry.task_id, reward: entry.credit, applied_at: entry.applied_at } : undefined

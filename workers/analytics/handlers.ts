@@ -2,7 +2,10 @@
 // entries and closed days from billing.*. At each close, and for each entry of a closed day
 // that arrives after it, analytics publishes its figures of the day (analytics.day_figures),
 // so that anyone reading the streams (the audit) can hold them against the ledger.
+// Every handler but the close's is idempotent by itself (an upsert; an entry counted once by its
+// transaction id), so only billing.day_closed, which publishes, is recorded in the inbox.
 import { derivedIds } from '../../contracts/derived-ids.ts'
+import { idempotent } from '../runtime/batch.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { dayFigures, entryEffect, figuresTime, movesEarnings } from './domain.ts'
@@ -10,7 +13,7 @@ import { addEntry, amountsOn, type DB, negativeAtClose, saveClosedDay, saveOpene
 
 export function taskHandlers(ctx: Ctx<DB>): Handlers {
   return {
-    'tasks.created': (e) => saveTitle(ctx.store, e.data),
+    'tasks.created': idempotent((e) => saveTitle(ctx.store, e.data)),
   }
 }
 
@@ -22,17 +25,17 @@ export function billingHandlers(ctx: Ctx<DB>): Handlers {
     ctx.outbox.emit('analytics.day_figures', dayFigures(day, amountsOn(ctx.store, day), negative), { eventId: derivedIds.dayFigures(causeEventId), time: published })
   }
   return {
-    'billing.task_priced': (e) => savePrice(ctx.store, e.data),
-    'billing.transaction_applied': (e) => {
+    'billing.task_priced': idempotent((e) => savePrice(ctx.store, e.data)),
+    'billing.transaction_applied': idempotent((e) => {
       const effect = entryEffect(e.data)
       if (!addEntry(ctx.store, e.data.transaction_id, effect) || !movesEarnings(effect)) return
       const negative = negativeAtClose(ctx.store, effect.business_day)
       if (negative !== undefined) publishFigures(e.event_id, effect.business_day, negative)
-    },
+    }),
     'billing.day_closed': (e) => {
       saveClosedDay(ctx.store, e.data)
       publishFigures(e.event_id, e.data.business_day, e.data.accounts_negative)
     },
-    'billing.day_opened': (e) => saveOpenedDay(ctx.store, e.data.business_day),
+    'billing.day_opened': idempotent((e) => saveOpenedDay(ctx.store, e.data.business_day)),
   }
 }

@@ -73,6 +73,25 @@ export function inbox<DB>(store: Store<DB>, consumer: string): (eventId: string)
   return (eventId) => remember.run(eventId, consumer, at).changes === 1
 }
 
+/**
+ * Handlers idempotent by themselves — an upsert, or an effect counted once by a key of its own
+ * (analytics' entries by transaction id): their events get no inbox record, which would only
+ * repeat what the handler already knows. A redelivered event is then handled again, to no
+ * effect, and counted as applied rather than as a duplicate.
+ */
+const selfIdempotent = new WeakSet<object>()
+
+/** Marks a handler as idempotent by itself (see selfIdempotent). */
+export function idempotent<E>(handler: (event: E) => HandlerResult): (event: E) => HandlerResult {
+  selfIdempotent.add(handler)
+  return handler
+}
+
+/** Whether an event handled by this handler is recorded in the inbox. */
+export function needsInbox(handler: Handler): boolean {
+  return !selfIdempotent.has(handler)
+}
+
 /** The handler of an event, if the handlers have one. */
 export function handlerOf(handlers: Handlers, event: Envelope): Handler | undefined {
   return handlers[event.event_name] as Handler | undefined
@@ -114,7 +133,7 @@ function applyAll<DB>(
         if (typeof handler !== 'function') return handler
         const event = (delivery.decoded as { event: Envelope }).event
         const started = timings ? performance.now() : 0
-        if (!remember(event.event_id)) return { kind: 'duplicate' }
+        if (needsInbox(handler) && !remember(event.event_id)) return { kind: 'duplicate' }
         try {
           run(handler, event)
         } catch (error) {
@@ -151,7 +170,7 @@ function applyEach<DB>(
       const started = timings ? performance.now() : 0
       try {
         const fresh = store.tx(() => {
-          if (!remember(event.event_id)) return false
+          if (needsInbox(handler) && !remember(event.event_id)) return false
           run(handler, event)
           return true
         })

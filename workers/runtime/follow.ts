@@ -10,7 +10,7 @@
 // (ensureDurable's appliedUpTo).
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { Envelope } from '../../contracts/envelope.ts'
-import { handlerOf, type Handlers, inbox, run } from './batch.ts'
+import { handlerOf, type Handlers, inbox, needsInbox, run } from './batch.ts'
 import type { Subscription } from './consumer.ts'
 import { describeFault, isInfrastructureError } from './health.ts'
 import type { Logger } from './log.ts'
@@ -201,7 +201,7 @@ export class Follower<DB> {
     const { outbox, store } = this.parts.ctx
     try {
       store.tx(() => {
-        if (!remember(event.event_id)) return
+        if (needsInbox(handler) && !remember(event.event_id)) return
         const before = outbox.emitted
         run(handler, event)
         if (outbox.emitted !== before) throw new WouldDecide()
