@@ -4,14 +4,24 @@
 // A formatter is costly to make (tens of microseconds) and cheap to use: one per zone.
 const formats = new Map<string, Intl.DateTimeFormat>()
 
+// The last day found per zone, with its second: a worker asks for the day of its clock once per
+// event handled, thousands of times a second, and a zone's offset is a whole number of seconds
+// (also the old local mean times), so every instant of one second falls on the same day.
+const lastDays = new Map<string, { second: number; day: string }>()
+
 /** The calendar day of an instant in a time zone: 2026-11-23. */
 export function dayIn(timeZone: string, at: Date): string {
+  const second = Math.floor(at.getTime() / 1000)
+  const last = lastDays.get(timeZone)
+  if (last?.second === second) return last.day
   let format = formats.get(timeZone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
     formats.set(timeZone, format)
   }
-  return format.format(at)
+  const day = format.format(at)
+  lastDays.set(timeZone, { second, day })
+  return day
 }
 
 /** The day n calendar days after (or, negative, before) a YYYY-MM-DD day. */
