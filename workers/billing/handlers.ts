@@ -4,6 +4,7 @@
 // it first restores its own past decisions from the BILLING stream, so that replaying tasks.*
 // afterwards recognises each effect by its derived id and the result is identical.
 import type { Envelope } from '../../contracts/envelope.ts'
+import { idempotent } from '../runtime/batch.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import { dayIn } from '../runtime/days.ts'
 import { type Ctx, RefusedToStart } from '../runtime/worker.ts'
@@ -78,21 +79,30 @@ export function handle(ctx: Ctx<DB>, random: Random, command: Command): void {
   }
 }
 
+// The account and task handlers are idempotent by themselves, and keep no inbox record: an
+// account is a snapshot (the newer wins), a task is priced once, and a charge's transaction id
+// derives from its cause, so one already in the ledger decides nothing — also long after the
+// inbox would have forgotten the event. A close request is recorded: asked again once its day
+// is closed, it would be refused.
 export function accountHandlers(ctx: Ctx<DB>): Handlers {
   return {
-    'accounts.created': (e) => saveAccount(ctx.store, e.data, e.event_time),
-    'accounts.updated': (e) => saveAccount(ctx.store, e.data, e.event_time),
+    'accounts.created': idempotent((e) => saveAccount(ctx.store, e.data, e.event_time)),
+    'accounts.updated': idempotent((e) => saveAccount(ctx.store, e.data, e.event_time)),
   }
 }
 
 export function taskHandlers(ctx: Ctx<DB>, random: Random): Handlers {
   return {
-    'tasks.created': (e) => {
+    'tasks.created': idempotent((e) => {
       handle(ctx, random, { kind: 'price', task_id: e.data.task_id })
       saveTaskDetails(ctx.store, e.data)
-    },
-    'tasks.assigned': (e) => handle(ctx, random, { kind: 'charge', charge: 'assign_fee', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id }),
-    'tasks.completed': (e) => handle(ctx, random, { kind: 'charge', charge: 'completion_reward', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id }),
+    }),
+    'tasks.assigned': idempotent((e) =>
+      handle(ctx, random, { kind: 'charge', charge: 'assign_fee', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id }),
+    ),
+    'tasks.completed': idempotent((e) =>
+      handle(ctx, random, { kind: 'charge', charge: 'completion_reward', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id }),
+    ),
   }
 }
 
