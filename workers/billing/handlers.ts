@@ -7,6 +7,8 @@ import type { Envelope } from '../../contracts/envelope.ts'
 import { idempotent } from '../runtime/batch.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import { dayIn } from '../runtime/days.ts'
+import { onePer } from '../runtime/lru.ts'
+import type { Store } from '../runtime/store.ts'
 import { type Ctx, RefusedToStart } from '../runtime/worker.ts'
 import { type BillingEvent, type BillingView, type Command, decide, type Random } from './domain.ts'
 import {
@@ -35,18 +37,25 @@ import {
   timeZone,
 } from './store.ts'
 
-/** Billing's state as the store holds it. */
-function viewOf(ctx: Ctx<DB>): BillingView {
-  const { store } = ctx
-  return {
-    ...calendarOf(store),
+/** Billing's state as the store holds it: one view per store, each part read when a decision asks. */
+const viewOf = onePer(
+  (store: Store<DB>): BillingView => ({
+    get currentDay() {
+      return calendarOf(store).currentDay
+    },
+    get lastClosed() {
+      return calendarOf(store).lastClosed
+    },
+    get firstDay() {
+      return calendarOf(store).firstDay
+    },
     priceOf: (taskId) => priceOf(store, taskId),
     isApplied: (transactionId) => isApplied(store, transactionId),
     balanceOf: (accountId) => balanceOf(store, accountId),
     balances: () => allBalances(store),
     amountsOn: (d) => amountsOn(store, d),
-  }
-}
+  }),
+)
 
 /** Writes a decided event's change to the store (the emitting is the caller's). */
 function record(ctx: Ctx<DB>, event: BillingEvent, at: string): void {
@@ -73,7 +82,7 @@ export function handle(ctx: Ctx<DB>, random: Random, command: Command): void {
   const now = ctx.now()
   const at = now.toISOString()
   const given = { random, now: at, today: dayIn(ctx.config.tz, now), timeZone: ctx.config.tz }
-  for (const event of decide(command, viewOf(ctx), given)) {
+  for (const event of decide(command, viewOf(ctx.store), given)) {
     record(ctx, event, at)
     ctx.outbox.emit(event.name, event.data as never, { eventId: event.id, time: now })
   }

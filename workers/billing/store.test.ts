@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { openStore } from '../runtime/store.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
-import { accountDaySql, amountsByDay, amountsSql, type DB, migrations } from './store.ts'
+import { accountDaySql, amountsByDay, amountsSql, calendarOf, type DB, insertOpenDay, markClosed, migrations } from './store.ts'
 
 const indexes = (store: ReturnType<typeof openStore<DB>>) =>
   store.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name").pluck().all()
@@ -55,4 +55,39 @@ test("an account's day is read through the account's index, never through every 
     store.close()
     dir.remove()
   }
+})
+
+test('the calendar kept between reads follows every opened and closed day, and forgets what a rollback undid', () => {
+  const store = openStore<DB>(':memory:', migrations)
+  const summary = { accounts_paid: 0, total_paid: 0, management_earnings: 0, accounts_negative: 0 }
+  assert.deepEqual(calendarOf(store), { currentDay: undefined, lastClosed: undefined, firstDay: undefined })
+  insertOpenDay(store, '2026-11-25')
+  assert.deepEqual(calendarOf(store), { currentDay: '2026-11-25', lastClosed: undefined, firstDay: '2026-11-25' })
+  // A day opened, seen, and rolled back with its transaction: never opened.
+  assert.throws(() =>
+    store.tx(() => {
+      insertOpenDay(store, '2026-11-26')
+      assert.equal(calendarOf(store).currentDay, '2026-11-26')
+      throw new Error('the batch fails')
+    }),
+  )
+  assert.equal(calendarOf(store).currentDay, '2026-11-25')
+  // The same in a savepoint whose transaction goes on and commits something else.
+  store.tx(() => {
+    try {
+      store.tx(() => {
+        markClosed(store, { business_day: '2026-11-25', ...summary }, '2026-11-25T20:00:00.000Z')
+        insertOpenDay(store, '2026-11-26')
+        assert.deepEqual(calendarOf(store), { currentDay: '2026-11-26', lastClosed: '2026-11-25', firstDay: '2026-11-25' })
+        throw new Error('this event fails')
+      })
+    } catch {
+      // its savepoint is rolled back; the batch goes on
+    }
+    assert.deepEqual(calendarOf(store), { currentDay: '2026-11-25', lastClosed: undefined, firstDay: '2026-11-25' })
+  })
+  markClosed(store, { business_day: '2026-11-25', ...summary }, '2026-11-25T20:00:00.000Z')
+  insertOpenDay(store, '2026-11-26')
+  assert.deepEqual(calendarOf(store), { currentDay: '2026-11-26', lastClosed: '2026-11-25', firstDay: '2026-11-25' })
+  store.close()
 })

@@ -106,13 +106,25 @@ export const migrations: Array<Migration<DB>> = [
 
 export type Calendar = { currentDay: string | undefined; lastClosed: string | undefined; firstDay: string | undefined }
 
-/** Billing's calendar in one read: the newest day opened, the last closed, the first. */
+/**
+ * The calendar as last read, per store: every event billing handles needs it (a day rolls before
+ * anything is decided) and it changes a few times a day. Dropped by each write to `days`
+ * (insertOpenDay, markClosed: the only ones), and not believed after any rollback since it was
+ * read — a day opened in a batch that was then rolled back was never opened.
+ */
+const calendars = new WeakMap<Store<DB>, { calendar: Calendar; rollbacks: number }>()
+
+/** Billing's calendar: the newest day opened, the last closed, the first. */
 export function calendarOf(store: Store<DB>): Calendar {
+  const kept = calendars.get(store)
+  if (kept && kept.rollbacks === store.rollbacks) return kept.calendar
   const [currentDay, lastClosed, firstDay] = store
     .prepare("SELECT max(business_day), max(CASE status WHEN 'closed' THEN business_day END), min(business_day) FROM days")
     .raw(true)
     .get() as [string | null, string | null, string | null]
-  return { currentDay: currentDay ?? undefined, lastClosed: lastClosed ?? undefined, firstDay: firstDay ?? undefined }
+  const calendar = { currentDay: currentDay ?? undefined, lastClosed: lastClosed ?? undefined, firstDay: firstDay ?? undefined }
+  calendars.set(store, { calendar, rollbacks: store.rollbacks })
+  return calendar
 }
 
 /** The day entries are stamped with: the newest day billing opened. */
@@ -122,6 +134,7 @@ export function currentDay(store: Store<DB>): string | undefined {
 
 /** A day billing opened (a day it has seen closed stays closed). */
 export function insertOpenDay(store: Store<DB>, day: string): void {
+  calendars.delete(store)
   store.prepare("INSERT INTO days (business_day, status) VALUES (?, 'open') ON CONFLICT DO NOTHING").run(day)
 }
 
@@ -199,6 +212,7 @@ export type DaySummary = { business_day: string; accounts_paid: number; total_pa
 
 /** Marks a day closed with its summary. */
 export function markClosed(store: Store<DB>, summary: DaySummary, at: string): void {
+  calendars.delete(store)
   store
     .prepare(
       `INSERT INTO days (business_day, status, accounts_paid, total_paid, management_earnings, accounts_negative, closed_at)

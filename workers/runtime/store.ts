@@ -214,9 +214,20 @@ export class Store<DB> {
     return statement
   }
 
+  /**
+   * How many transactions and savepoints were rolled back: what a worker remembers of its own
+   * writes (billing's calendar) is only as good as the writes that stayed.
+   */
+  rollbacks = 0
+
   /** Runs fn in a transaction; inside another transaction it is a savepoint. */
   tx<T>(fn: () => T): T {
-    return this.inTransaction(fn) as T
+    try {
+      return this.inTransaction(fn) as T
+    } catch (error) {
+      this.rollbacks += 1
+      throw error
+    }
   }
 
   /**
