@@ -116,6 +116,8 @@ export function decodeEvent(subject: string, payload: string | Uint8Array): Deco
   if (!validator.Check(raw.data)) {
     return { ok: false, reason: `invalid ${name} v${version}: ${describeErrors(validator.Errors(raw.data), validator.Type(), 'data')}`, eventId }
   }
-  const event = { ...raw, data: upcast(name, version, raw.data) } as Envelope
+  // The latest version's data is the envelope's own: no copy of the envelope for it.
+  const data = upcast(name, version, raw.data)
+  const event = (data === raw.data ? raw : { ...raw, data }) as Envelope
   return { ok: true, event, version }
 }
