@@ -34,7 +34,14 @@ test('analytics publishes its figures of a day at the close, and again for a fee
   const late = entry('assign_fee', 1200, 0, -1200)
   deliver(entry('assign_fee', 1500, 0, -1500), entry('completion_reward', 0, 2000, 500), entry('payout', 500, 0, 0))
   assert.deepEqual(emitted(ctx), [], 'nothing before the close')
-  deliver(closed, late, entry('payout', 100, 0, 0), closed)
+  // The close delivered twice in a batch: its inbox record makes the second a duplicate.
+  assert.deepEqual(
+    deliver(closed, late, entry('payout', 100, 0, 0), closed).map((o) => o.kind),
+    ['applied', 'applied', 'applied', 'duplicate'],
+  )
+  // An entry seen again (no inbox record: its transaction id is counted once) is a duplicate and publishes nothing.
+  assert.deepEqual(deliver(late).map((o) => o.kind), ['duplicate'])
+  assert.equal(ctx.store.sqlite.prepare('SELECT count(*) FROM inbox').pluck().get(), 1, 'only the close is recorded')
   assert.deepEqual(emitted(ctx), [
     { subject: 'analytics.day_figures.v1', event_id: derivedIds.dayFigures(closed.event_id), data: { business_day: DAY, management_earnings: -500, accounts_negative: 2 } },
     { subject: 'analytics.day_figures.v1', event_id: derivedIds.dayFigures(late.event_id), data: { business_day: DAY, management_earnings: 700, accounts_negative: 2 } },

@@ -5,7 +5,7 @@
 // Every handler but the close's is idempotent by itself (an upsert; an entry counted once by its
 // transaction id), so only billing.day_closed, which publishes, is recorded in the inbox.
 import { derivedIds } from '../../contracts/derived-ids.ts'
-import { idempotent } from '../runtime/batch.ts'
+import { ALREADY_APPLIED, idempotent } from '../runtime/batch.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import type { Ctx } from '../runtime/worker.ts'
 import { dayFigures, entryEffect, figuresTime, movesEarnings } from './domain.ts'
@@ -28,7 +28,8 @@ export function billingHandlers(ctx: Ctx<DB>): Handlers {
     'billing.task_priced': idempotent((e) => savePrice(ctx.store, e.data)),
     'billing.transaction_applied': idempotent((e) => {
       const effect = entryEffect(e.data)
-      if (!addEntry(ctx.store, e.data.transaction_id, effect) || !movesEarnings(effect)) return
+      if (!addEntry(ctx.store, e.data.transaction_id, effect)) return ALREADY_APPLIED
+      if (!movesEarnings(effect)) return
       const negative = negativeAtClose(ctx.store, effect.business_day)
       if (negative !== undefined) publishFigures(e.event_id, effect.business_day, negative)
     }),

@@ -4,7 +4,7 @@
 // it first restores its own past decisions from the BILLING stream, so that replaying tasks.*
 // afterwards recognises each effect by its derived id and the result is identical.
 import type { Envelope } from '../../contracts/envelope.ts'
-import { idempotent } from '../runtime/batch.ts'
+import { ALREADY_APPLIED, type HandlerResult, idempotent } from '../runtime/batch.ts'
 import type { Handlers } from '../runtime/consumer.ts'
 import { dayIn } from '../runtime/days.ts'
 import { onePer } from '../runtime/lru.ts'
@@ -77,22 +77,27 @@ function record(ctx: Ctx<DB>, event: BillingEvent, at: string): void {
   }
 }
 
-/** Decides a command by billing's clock and applies what it decided: the store, then the outbox. */
-export function handle(ctx: Ctx<DB>, random: Random, command: Command): void {
+/** Decides a command by billing's clock and applies what it decided: the store, then the outbox. Returns what it decided. */
+export function handle(ctx: Ctx<DB>, random: Random, command: Command): BillingEvent[] {
   const now = ctx.now()
   const at = now.toISOString()
   const given = { random, now: at, today: dayIn(ctx.config.tz, now), timeZone: ctx.config.tz }
-  for (const event of decide(command, viewOf(ctx.store), given)) {
+  const decided = decide(command, viewOf(ctx.store), given)
+  for (const event of decided) {
     record(ctx, event, at)
     ctx.outbox.emit(event.name, event.data as never, { eventId: event.id, time: now })
   }
+  return decided
 }
+
+/** A charge decided nothing when its transaction was in the ledger already: the event was a duplicate. */
+const charged = (decided: BillingEvent[]): HandlerResult => (decided.some((event) => event.name === 'billing.transaction_applied') ? undefined : ALREADY_APPLIED)
 
 // The account and task handlers are idempotent by themselves, and keep no inbox record: an
 // account is a snapshot (the newer wins), a task is priced once, and a charge's transaction id
 // derives from its cause, so one already in the ledger decides nothing — also long after the
-// inbox would have forgotten the event. A close request is recorded: asked again once its day
-// is closed, it would be refused.
+// inbox would have forgotten the event — and the event counts as a duplicate (ALREADY_APPLIED).
+// A close request is recorded: asked again once its day is closed, it would be refused.
 export function accountHandlers(ctx: Ctx<DB>): Handlers {
   return {
     'accounts.created': idempotent((e) => saveAccount(ctx.store, e.data, e.event_time)),
@@ -103,21 +108,24 @@ export function accountHandlers(ctx: Ctx<DB>): Handlers {
 export function taskHandlers(ctx: Ctx<DB>, random: Random): Handlers {
   return {
     'tasks.created': idempotent((e) => {
-      handle(ctx, random, { kind: 'price', task_id: e.data.task_id })
-      saveTaskDetails(ctx.store, e.data)
+      const priced = handle(ctx, random, { kind: 'price', task_id: e.data.task_id }).some((event) => event.name === 'billing.task_priced')
+      const described = saveTaskDetails(ctx.store, e.data)
+      return priced || described ? undefined : ALREADY_APPLIED
     }),
     'tasks.assigned': idempotent((e) =>
-      handle(ctx, random, { kind: 'charge', charge: 'assign_fee', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id }),
+      charged(handle(ctx, random, { kind: 'charge', charge: 'assign_fee', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id })),
     ),
     'tasks.completed': idempotent((e) =>
-      handle(ctx, random, { kind: 'charge', charge: 'completion_reward', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id }),
+      charged(handle(ctx, random, { kind: 'charge', charge: 'completion_reward', cause_id: e.event_id, account_id: e.data.assignee_id, task_id: e.data.task_id })),
     ),
   }
 }
 
 export function closeHandlers(ctx: Ctx<DB>, random: Random): Handlers {
   return {
-    'billing.day_close_requested': (e) => handle(ctx, random, { kind: 'close', business_day: e.data.business_day, request_event_id: e.event_id }),
+    'billing.day_close_requested': (e) => {
+      handle(ctx, random, { kind: 'close', business_day: e.data.business_day, request_event_id: e.event_id })
+    },
   }
 }
 

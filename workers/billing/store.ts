@@ -177,8 +177,16 @@ export function insertPrice(store: Store<DB>, price: Price & { task_id: string }
   store.prepare('INSERT INTO tasks (task_id, assign_fee, completion_reward) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(price.task_id, price.assign_fee, price.completion_reward)
 }
 
-export function saveTaskDetails(store: Store<DB>, task: { task_id: string; title: string; jira_id: string | null; description: string }): void {
-  store.prepare('UPDATE tasks SET title = ?, jira_id = ?, description = ? WHERE task_id = ?').run(task.title, task.jira_id, task.description, task.task_id)
+/** A priced task's title, jira id and description; false when it had them already. */
+export function saveTaskDetails(store: Store<DB>, task: { task_id: string; title: string; jira_id: string | null; description: string }): boolean {
+  return (
+    store
+      .prepare(
+        `UPDATE tasks SET title = @title, jira_id = @jira_id, description = @description
+         WHERE task_id = @task_id AND (title IS NOT @title OR jira_id IS NOT @jira_id OR description IS NOT @description)`,
+      )
+      .run({ task_id: task.task_id, title: task.title, jira_id: task.jira_id, description: task.description }).changes === 1
+  )
 }
 
 export function isApplied(store: Store<DB>, transactionId: string): boolean {

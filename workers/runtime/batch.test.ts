@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { decodeEvent, makeEnvelope } from '../../contracts/envelope.ts'
-import { applyBatch, type Delivery, type Handlers, idempotent } from './batch.ts'
+import { ALREADY_APPLIED, applyBatch, type Delivery, type Handlers, idempotent } from './batch.ts'
 import { isInfrastructureError } from './health.ts'
 import { openStore, type Store } from './store.ts'
 
@@ -46,37 +46,36 @@ describe('applyBatch', () => {
     assert.deepEqual(effects(store), ['kesha', 'pip'])
   })
 
-  test('a handler idempotent by itself keeps no inbox record: its event delivered again runs again, alone or in a failing batch', () => {
+  test('a handler idempotent by itself keeps no inbox record: an event seen again runs again, and is a duplicate when the handler finds its effect', () => {
     const store = fresh()
     const inboxRecords = () => store.sqlite.prepare('SELECT count(*) FROM inbox').pluck().get()
-    // Idempotent by its own key: an effect per event id, written once.
-    const upsert: Handlers = {
+    // Idempotent by its own key: one effect per event id.
+    const byEventId: Handlers = {
       'accounts.created': idempotent((event) => {
-        if (store.sqlite.prepare('SELECT 1 FROM effects WHERE event_id = ?').get(event.event_id) === undefined) {
-          store.run(store.db.insertInto('effects').values({ event_id: event.event_id, name: event.data.name }))
-        }
+        if (store.sqlite.prepare('SELECT 1 FROM effects WHERE event_id = ?').get(event.event_id) !== undefined) return ALREADY_APPLIED
+        store.run(store.db.insertInto('effects').values({ event_id: event.event_id, name: event.data.name }))
       }),
     }
     const pip = account('pip')
     assert.deepEqual(
-      applyBatch(store, [pip, pip], upsert, options).map((o) => o.kind),
-      ['applied', 'applied'],
+      applyBatch(store, [pip, pip], byEventId, options).map((o) => o.kind),
+      ['applied', 'duplicate'],
     )
     assert.equal(inboxRecords(), 0)
     // A batch applied event by event (one handler failed) takes the same path.
     const failing: Handlers = {
       'accounts.created': idempotent((event) => {
         if (event.data.name === 'poison') throw new Error('no')
-        return upsert['accounts.created']!(event)
+        return byEventId['accounts.created']!(event)
       }),
     }
     assert.deepEqual(
       applyBatch(store, [pip, account('poison'), account('kesha')], failing, options).map((o) => o.kind),
-      ['applied', 'failed', 'applied'],
+      ['duplicate', 'failed', 'applied'],
     )
     assert.equal(inboxRecords(), 0)
     assert.deepEqual(effects(store), ['kesha', 'pip'])
-    // The same handler unmarked is recorded: its second delivery is a duplicate.
+    // A handler not marked is recorded: its second delivery is a duplicate without running.
     assert.deepEqual(applyBatch(store, [pip, pip], recording(store), options).map((o) => o.kind), ['applied', 'duplicate'])
     assert.equal(inboxRecords(), 1)
   })

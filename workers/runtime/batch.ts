@@ -8,8 +8,18 @@ import { isInfrastructureError } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Store } from './store.ts'
 
-/** A handler either applies the event or asks to see it again later (a dependency is missing). */
-export type HandlerResult = void | { retry: string }
+/**
+ * What a handler idempotent by itself returns for an event whose effect was there already (a
+ * copy, a redelivery, a charge restored from the stream): the event is counted as a duplicate,
+ * as the inbox counts one it remembers.
+ */
+export const ALREADY_APPLIED = Object.freeze({ alreadyApplied: true as const })
+
+/**
+ * A handler either applies the event, asks to see it again later (a dependency is missing), or
+ * — idempotent by itself — says its effect was there already.
+ */
+export type HandlerResult = void | { retry: string } | typeof ALREADY_APPLIED
 
 export type Handlers = { [N in EventName]?: (event: Envelope<N>) => HandlerResult }
 
@@ -76,8 +86,8 @@ export function inbox<DB>(store: Store<DB>, consumer: string): (eventId: string)
 /**
  * Handlers idempotent by themselves — an upsert, or an effect counted once by a key of its own
  * (analytics' entries by transaction id): their events get no inbox record, which would only
- * repeat what the handler already knows. A redelivered event is then handled again, to no
- * effect, and counted as applied rather than as a duplicate.
+ * repeat what the handler already knows. A redelivered event is handled again, to no effect,
+ * and counted as a duplicate when its handler says so (ALREADY_APPLIED).
  */
 const selfIdempotent = new WeakSet<object>()
 
@@ -110,10 +120,12 @@ function failure(delivery: Delivery, event: Envelope, error: unknown, options: B
   return delivery.deliveries >= options.maxDeliver ? { kind: 'dead', reason, eventId: event.event_id } : { kind: 'failed', reason }
 }
 
-/** Runs a handler; one that asks to see the event again later throws. */
-export function run(handler: Handler, event: Envelope): void {
+/** Runs a handler; false when its effect was there already. One that asks to see the event again later throws. */
+export function run(handler: Handler, event: Envelope): boolean {
   const result = handler(event)
+  if (result === ALREADY_APPLIED) return false
   if (result && 'retry' in result) throw new RetryLater(result.retry)
+  return true
 }
 
 /** The batch in one transaction without savepoints; undefined when a handler did not apply. */
@@ -134,14 +146,15 @@ function applyAll<DB>(
         const event = (delivery.decoded as { event: Envelope }).event
         const started = timings ? performance.now() : 0
         if (needsInbox(handler) && !remember(event.event_id)) return { kind: 'duplicate' }
+        let fresh: boolean
         try {
-          run(handler, event)
+          fresh = run(handler, event)
         } catch (error) {
           if (!isInfrastructureError(error)) known.set(i, failure(delivery, event, error, options))
           throw error
         }
         if (timings) timings[i] = performance.now() - started
-        return { kind: 'applied' }
+        return fresh ? { kind: 'applied' } : { kind: 'duplicate' }
       }),
     )
   } catch (error) {
@@ -171,8 +184,7 @@ function applyEach<DB>(
       try {
         const fresh = store.tx(() => {
           if (needsInbox(handler) && !remember(event.event_id)) return false
-          run(handler, event)
-          return true
+          return run(handler, event)
         })
         if (timings) timings[i] = performance.now() - started
         return fresh ? { kind: 'applied' } : { kind: 'duplicate' }
