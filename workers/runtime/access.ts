@@ -11,7 +11,7 @@
 // own clocks, however skewed, play no part. An account a worker has not heard of yet (its
 // accounts.created still on the way) is taken at its token's word.
 import type { Role } from './auth.ts'
-import type { Handlers } from './batch.ts'
+import { type Handlers, idempotent } from './batch.ts'
 import type { Subscription } from './consumer.ts'
 import { Lru, onePer } from './lru.ts'
 import type { Migration, Store } from './store.ts'
@@ -49,8 +49,8 @@ type Row = { role: Role; active: number; changed_at: number; as_of: number }
 
 /**
  * Handlers that keep account_access from accounts.* snapshots. Each is idempotent (the same
- * snapshot again changes nothing) and a snapshot older than the stored one is ignored, so the
- * consumer needs no inbox. A snapshot that arrives behind a newer one it was overtaken by
+ * snapshot again changes nothing) and a snapshot older than the stored one is ignored, so they
+ * keep no inbox record (idempotent): the worker's own consumer of accounts.* reads the same events. A snapshot that arrives behind a newer one it was overtaken by
  * (a redelivery) can only make changed_at later than it was: a token is refused too soon,
  * never accepted too long.
  */
@@ -76,7 +76,7 @@ export function accessHandlers(store: Store<unknown>): Handlers {
     const changedAt = row ? (row.role !== role || row.active !== active ? at : row.changed_at) : created ? 0 : at
     write.run(id, role, active, changedAt, at)
   }
-  return { 'accounts.created': (event) => apply(event, true), 'accounts.updated': (event) => apply(event, false) }
+  return { 'accounts.created': idempotent((event) => apply(event, true)), 'accounts.updated': idempotent((event) => apply(event, false)) }
 }
 
 // Every request asks for its caller's standing: a read of the database of its own (two file
@@ -105,7 +105,7 @@ export function replicaAccess(store: () => Store<unknown>): Access {
 /** The name of a worker's account access consumer (with its instance's, when it has one). */
 export const accessDurable = (worker: string, instance?: string) => (instance ? `${worker}-${instance}-access` : `${worker}-access`)
 
-/** The runtime's consumer of accounts.* for a worker's account_access: all of ACCOUNTS, no inbox. */
-export function accessConsumer(worker: string, store: Store<unknown>, instance?: string): Subscription & { handlers: Handlers; inbox: false } {
-  return { stream: 'ACCOUNTS', filter: 'accounts.>', durable: accessDurable(worker, instance), handlers: accessHandlers(store), inbox: false }
+/** The runtime's consumer of accounts.* for a worker's account_access: all of ACCOUNTS, no inbox records. */
+export function accessConsumer(worker: string, store: Store<unknown>, instance?: string): Subscription & { handlers: Handlers } {
+  return { stream: 'ACCOUNTS', filter: 'accounts.>', durable: accessDurable(worker, instance), handlers: accessHandlers(store) }
 }

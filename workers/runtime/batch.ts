@@ -41,11 +41,6 @@ export type BatchOptions = {
   consumer: string
   /** A handler failing on this delivery dead-letters the event instead of retrying it. */
   maxDeliver: number
-  /**
-   * false: the handlers are idempotent by themselves (an upsert of a snapshot), so events are
-   * not recorded in the inbox; another consumer of the worker may then read the same events.
-   */
-  inbox?: boolean
   log?: Logger
   /**
    * Filled with each delivery's handling time in milliseconds (its inbox record and handler;
@@ -67,7 +62,7 @@ export type Handler = (event: Envelope) => HandlerResult
  * inside a handler — and then nothing is applied: that is no event's fault.
  */
 export function applyBatch<DB>(store: Store<DB>, batch: readonly Delivery[], handlers: Handlers, options: BatchOptions): Outcome[] {
-  const remember = options.inbox === false ? () => true : inbox(store, options.consumer)
+  const remember = inbox(store, options.consumer)
   const known = new Map<number, Outcome>()
   return applyAll(store, batch, handlers, options, remember, known) ?? applyEach(store, batch, handlers, options, remember, known)
 }

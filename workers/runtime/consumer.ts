@@ -51,8 +51,6 @@ export type ConsumerOptions = Subscription & {
   log: Logger
   metrics?: Metrics
   maxDeliver?: number
-  /** false for idempotent handlers that keep no inbox records (BatchOptions.inbox). */
-  inbox?: boolean
   ackWaitMs?: number
   maxAckPending?: number
   batchSize?: number
@@ -263,7 +261,7 @@ export class EventConsumer {
     let last = 0
     for (const msg of batch) if (msg.seq > last) last = msg.seq
     const outcomes = store.tx(() => {
-      const applied = applyBatch(store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, inbox: this.options.inbox, log: this.log, timings })
+      const applied = applyBatch(store, deliveries, this.options.handlers, { consumer: this.options.durable, maxDeliver: this.maxDeliver, log: this.log, timings })
       recordPosition(store, stream, last)
       return applied
     })

@@ -1,27 +1,24 @@
 // The business calendar: days are written YYYY-MM-DD, and business day D is calendar day D in
 // the business time zone (ATES_TZ).
 
-// A formatter is costly to make (tens of microseconds) and cheap to use: one per zone.
-const formats = new Map<string, Intl.DateTimeFormat>()
-
-// The last day found per zone, with its second: a worker asks for the day of its clock once per
+// A formatter is costly to make (tens of microseconds) and cheap to use: one per zone, with the
+// last day it gave and that instant's second. A worker asks for the day of its clock once per
 // event handled, thousands of times a second, and a zone's offset is a whole number of seconds
 // (also the old local mean times), so every instant of one second falls on the same day.
-const lastDays = new Map<string, { second: number; day: string }>()
+const zones = new Map<string, { format: Intl.DateTimeFormat; second: number; day: string }>()
 
 /** The calendar day of an instant in a time zone: 2026-11-23. */
 export function dayIn(timeZone: string, at: Date): string {
   const second = Math.floor(at.getTime() / 1000)
-  const last = lastDays.get(timeZone)
-  if (last?.second === second) return last.day
-  let format = formats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    formats.set(timeZone, format)
+  let zone = zones.get(timeZone)
+  if (zone?.second === second) return zone.day
+  if (!zone) {
+    zone = { format: new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }), second: Number.NaN, day: '' }
+    zones.set(timeZone, zone)
   }
-  const day = format.format(at)
-  lastDays.set(timeZone, { second, day })
-  return day
+  zone.day = zone.format.format(at)
+  zone.second = second
+  return zone.day
 }
 
 /** The day n calendar days after (or, negative, before) a YYYY-MM-DD day. */

@@ -23,7 +23,7 @@ import type { Ctx } from './worker.ts'
 export const followName = (worker: string, instance?: string) => (instance ? `${worker}-${instance}-follow` : `${worker}-follow`)
 
 /** A subscription as the active instance would consume it. */
-export type Read = Subscription & { handlers: Handlers; inbox?: boolean }
+export type Read = Subscription & { handlers: Handlers }
 
 export type FollowParts<DB> = {
   ctx: Ctx<DB>
@@ -164,7 +164,7 @@ export class Follower<DB> {
     const store = ctx.store as Store<unknown>
     // Not followed yet: where its durable stands if this database consumed the stream through it, else the start.
     const from = followedUpTo(store, read.durable) || (positions(store).has(read.stream) ? await ackFloor(jsm, read) : 0)
-    const remember = read.inbox === false ? () => true : inbox(store, read.durable)
+    const remember = inbox(store, read.durable)
     let applied = 0
     const take = (events: Envelope[], seqs: number[]) =>
       store.tx(() => {
