@@ -1,8 +1,8 @@
 // Rebuilding a worker from the streams, as `make replay` does: stop it, delete its SQLite file
 // and durable consumers, start it, and time until it has caught up. What its API answers
-// afterwards must equal what it answered before. Events are those it reads: for billing its
-// own BILLING stream (the restore), then ACCOUNTS, TASKS and the close requests; for analytics
-// TASKS and BILLING.
+// afterwards must equal what it answered before. Events are those it reads (readsOf): for
+// billing its own BILLING stream (the restore), then what each durable delivers.
+import type { JetStreamManager } from '@nats-io/jetstream'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { STREAMS, type StreamName } from '../../workers/runtime/nats.ts'
@@ -14,19 +14,6 @@ import { progress } from './report.ts'
 import { call, check, stored, type World } from './world.ts'
 
 type Rebuilt = 'billing' | 'analytics'
-
-const READS: Record<Rebuilt, Array<[StreamName, string]>> = {
-  billing: [
-    ['BILLING', '>'],
-    ['ACCOUNTS', '>'],
-    ['TASKS', '>'],
-    ['BILLING', 'billing.day_close_requested.>'],
-  ],
-  analytics: [
-    ['TASKS', '>'],
-    ['BILLING', '>'],
-  ],
-}
 
 const ANSWERS: Record<Rebuilt, string[]> = {
   billing: ['/api/accounts', '/api/management/earnings'],
@@ -40,8 +27,8 @@ async function answers(world: World, worker: Rebuilt): Promise<unknown[]> {
 
 export async function replay(world: World, worker: Rebuilt, rawConsumeRate: number, memory: Memory): Promise<Row[]> {
   const { system, jsm } = world
-  let events = 0
-  for (const [stream, filter] of READS[worker]) events += await stored(jsm, stream, filter)
+  const reads = await readsOf(jsm, worker)
+  const events = reads.reduce((sum, read) => sum + read.events, 0)
   const before = await answers(world, worker)
   // Its old process ends here: what it reached is kept under the last scenario it ran.
   memory.sample(worker, 'before the replay')
@@ -52,7 +39,7 @@ export async function replay(world: World, worker: Rebuilt, rawConsumeRate: numb
     }
   }
   for (const suffix of ['', '-wal', '-shm']) rmSync(join(system.dataDir, `${worker}.sqlite${suffix}`), { force: true })
-  progress(`replay ${worker}: ${events.toLocaleString('en-US')} events from the streams into an empty database`)
+  progress(`replay ${worker}: ${events.toLocaleString('en-US')} events from the streams into an empty database (${reads.map((r) => `${r.read} ${r.events.toLocaleString('en-US')}`).join(', ')})`)
 
   const started = performance.now()
   await system.start(worker, 30 * 60_000)
@@ -73,9 +60,26 @@ export async function replay(world: World, worker: Rebuilt, rawConsumeRate: numb
       value: events / seconds,
       baseline: { name: 'raw consume', value: rawConsumeRate },
       target: { kind: 'min_ratio', limit: 0.5 },
-      details: { events, seconds, seconds_until_http: restored, cpu_seconds: cpu },
+      details: { events, reads, seconds, seconds_until_http: restored, cpu_seconds: cpu },
     },
   ]
+}
+
+/**
+ * The events a rebuild reads: for billing its own stream first (the restore), then what each of
+ * the worker's durables delivers — its stream under its filter (analytics reads only
+ * tasks.created of TASKS). Counted from the durables themselves, before they are deleted.
+ */
+async function readsOf(jsm: JetStreamManager, worker: Rebuilt): Promise<Array<{ read: string; events: number }>> {
+  const reads = worker === 'billing' ? [{ read: 'BILLING (restore)', events: await stored(jsm, 'BILLING') }] : []
+  for (const stream of Object.keys(STREAMS) as StreamName[]) {
+    for await (const consumer of jsm.consumers.list(stream)) {
+      if (!consumer.name.startsWith(`${worker}-`) || consumer.config.durable_name === undefined) continue
+      const filter = consumer.config.filter_subject ?? '>'
+      reads.push({ read: `${consumer.name} (${stream} ${filter})`, events: await stored(jsm, stream, filter) })
+    }
+  }
+  return reads
 }
 
 /** Shows the worker's remaining consumer lag (from /metrics) until it reaches zero. */
