@@ -30,7 +30,7 @@ import { type Buckets, connectNats, ensureBuckets, ensureStreams, inboxOf, isNot
 import { Outbox, type OutboxRelay } from './outbox.ts'
 import { referenceRoutes } from './openapi.ts'
 import { readbackName, readToEnd } from './replay.ts'
-import { corsFor, knownRoutes } from './routing.ts'
+import { corsFor, KeptMatchRouter, knownRoutes } from './routing.ts'
 import { checkpointReporter } from './checkpoints.ts'
 import { type Migration, openStore, positions, probeWrite, recordPosition, type Store } from './store.ts'
 import { diskWarning, startUpkeep } from './upkeep.ts'
@@ -346,7 +346,7 @@ export async function runWorker<DB>(
  * document and its reference page, then the worker's own routes.
  */
 export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, readiness: Readiness, writes?: Writes): Hono {
-  const app = new Hono()
+  const app = new Hono({ router: new KeptMatchRouter() })
   app.onError(onError(ctx.log, readiness.health))
   app.notFound(notFound)
   app.use('*', requestMetrics(ctx.metrics, definition.name))
