@@ -92,3 +92,59 @@ test('a lease released is not renewed any more, and another instance takes it at
     await second.release()
   }
 })
+
+test('an activation longer than the TTL keeps the lease: renewed while it runs, held as it ends, never taken meanwhile', async () => {
+  const { kv: bucket, updates } = counted(kv)
+  const first = new Lease({ kv: bucket, worker: 'slow-start', instance: 'a', url: 'http://127.0.0.1:1', ttlMs: TTL_MS, log: silentLogger })
+  const second = new Lease({ kv, worker: 'slow-start', instance: 'b', url: 'http://127.0.0.1:2', ttlMs: TTL_MS, log: silentLogger })
+  let heldThroughout = true
+  let lost = 0
+  first.onLost = () => {
+    lost++
+  }
+  // As billing's activation does: its own stream read back for longer than the TTL, in steps.
+  first.onWon = async () => {
+    for (let step = 0; step < 12; step++) {
+      await sleep(TTL_MS / 8)
+      if (!first.held()) heldThroughout = false
+    }
+  }
+  try {
+    const becoming = first.start()
+    await sleep(200)
+    await second.start()
+    await becoming
+    assert.ok(heldThroughout, 'held at every step of the activation')
+    assert.ok(first.held(), 'held as the activation ends')
+    assert.ok(updates() >= 4, `renewed ${updates()} times during an activation of ${1.5 * TTL_MS} ms`)
+    assert.equal(second.held(), false, 'the other instance waited')
+    assert.equal((await second.holder())?.instance, 'a')
+    assert.equal(lost, 0)
+  } finally {
+    await first.release()
+    await second.release()
+  }
+})
+
+test('a lease lost while the instance becomes active is told as lost once the activation ends, not in its middle', async () => {
+  const first = new Lease({ kv, worker: 'lost-starting', instance: 'a', url: 'http://127.0.0.1:1', ttlMs: TTL_MS, log: silentLogger })
+  const events: string[] = []
+  first.onLost = () => {
+    events.push('lost')
+  }
+  first.onWon = async () => {
+    events.push('becoming')
+    // Another instance takes the key meanwhile (an operator removed it, and someone else won).
+    await kv.delete('lost-starting')
+    await kv.create('lost-starting', JSON.stringify({ instance: 'b' }))
+    await waitFor(() => !first.held(), 'the failed renewal to drop the lease', 5000)
+    events.push('became')
+  }
+  try {
+    await first.start()
+    assert.deepEqual(events, ['becoming', 'became', 'lost'])
+    assert.equal(first.held(), false)
+  } finally {
+    await first.release()
+  }
+})

@@ -37,6 +37,10 @@ export class Lease {
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private holding = false
+  /** onWon is running: the instance is becoming active. */
+  private becoming = false
+  /** The lease was lost while onWon ran: onLost is told once it ends. */
+  private lostWhileBecoming = false
   /** After giving the lease up, no try for it before this moment (monotonic ms). */
   private retryAt = 0
   /** Told when the lease is won (start being active) and when it is lost (stop everything). */
@@ -144,6 +148,8 @@ export class Lease {
       this.schedule(this.next())
       return
     }
+    // Lost while still becoming active: no second activation beside the first.
+    if (this.becoming) return this.schedule(this.next())
     let won = false
     try {
       try {
@@ -161,13 +167,26 @@ export class Lease {
       this.deadline = asked + ttlMs - SAFETY_MS
       this.holding = true
       log.info('lease won: this instance is active', { instance: this.options.instance })
+      // Renewed while it becomes active too: billing first reads its own stream back, longer
+      // than the TTL once the stream is large. Renewed only after, the lease's deadline passed
+      // as the consumers started, and they held their batches until the next renewal, 2 s later.
+      this.schedule(this.next())
+      this.becoming = true
       // What cannot become active at all (refused to start) ends here, with the lease given up.
       try {
         await this.onWon()
       } catch (error) {
+        this.becoming = false
         await this.release()
         throw error
       }
+      this.becoming = false
+      // Lost while it became active (a renewal failed): what the activation started stops now.
+      if (this.lostWhileBecoming) {
+        this.lostWhileBecoming = false
+        await this.onLost()
+      }
+      return
     }
     this.schedule(this.next())
   }
@@ -178,6 +197,8 @@ export class Lease {
     this.deadline = 0
     this.revision = undefined
     this.options.log.warn(`${reason}: this instance is a standby now`, { instance: this.options.instance })
-    await this.onLost()
+    // Not in the middle of becoming active (which acts only while the lease is held): once it ends.
+    if (this.becoming) this.lostWhileBecoming = true
+    else await this.onLost()
   }
 }
