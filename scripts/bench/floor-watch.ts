@@ -1,6 +1,6 @@
 // The latency scenario's instrument, in a process of its own: the ack floors of durables, each
-// polled about every millisecond, every sample stamped with the machine's monotonic clock (the same in
-// every process). Polled from the runner's process, which also sends the tasks and reads their
+// polled about every millisecond, every sample stamped with the machine's monotonic clock (the
+// same in every process). Polled from the runner's process, which also sends the tasks and reads their
 // answers, a poll waited behind that work: gaps of up to 395 ms at 957 tasks/s, and every fee
 // applied during a gap was counted late by the rest of it.
 // Usage: floor-watch.ts <nats url> <stream>/<durable>... — says "ready" once every floor was

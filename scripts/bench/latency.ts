@@ -4,9 +4,10 @@
 // A worker acks an event right after the transaction holding its effect commits, so the
 // moment its durable's ack floor passes the event's stream sequence is the moment the effect
 // is visible; both durables are polled the whole time (about a millisecond apart) by a
-// process of its own (floor-watch.ts), which stamps each sample with the machine's
-// monotonic clock, as the runner stamps each 201. The baseline, at the same rate in the same run: an event published (its PubAck) until
-// a durable pull consumer has committed it to SQLite with an inbox record and acked it.
+// process of its own (floor-watch.ts), which stamps each sample with the machine's monotonic
+// clock, as the runner stamps each 201. The baseline, at the same rate in the same run: an
+// event published (its PubAck) until a durable pull consumer has committed it to SQLite with an
+// inbox record and acked it.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -66,8 +67,8 @@ export type Sample = { at: number; floor: number }
 export const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6
 
 /**
- * Polls durables' ack floors (stream/durable) back to back from a process of its own
- * (floor-watch.ts) until stopped; the samples come back one array per durable.
+ * Polls durables' ack floors (stream/durable) from a process of its own (floor-watch.ts) until
+ * stopped; the samples come back one array per durable.
  */
 async function watchFloors(natsUrl: string, durables: string[]): Promise<{ stop(): Promise<Sample[][]> }> {
   const script = fileURLToPath(new URL('./floor-watch.ts', import.meta.url))
