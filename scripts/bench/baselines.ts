@@ -96,8 +96,8 @@ export function rawSqlite(dir: string, count: number, batch: number): number {
   return rate
 }
 
-/** A bare Hono app in its own process under the same load as the workers' routes; given a JSON text, it answers that. */
-export async function bareHono(seconds: number, connections?: number, json?: string): Promise<LoadResult> {
+/** A bare Hono app in its own process (given a JSON text, it answers that), until stopped. */
+export async function startBareHono(json?: string): Promise<{ url: string; stop(): void }> {
   const script = fileURLToPath(new URL('./bare-hono.ts', import.meta.url))
   const server = spawn(process.execPath, ['--import', 'tsx', script, '0', ...(json === undefined ? [] : [json])], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
@@ -108,8 +108,19 @@ export async function bareHono(seconds: number, connections?: number, json?: str
       })
       server.once('exit', (code) => reject(new Error(`bare Hono exited with ${code}`)))
     })
-    return await httpLoad({ url: `http://127.0.0.1:${port}/`, seconds, ...(connections ? { connections } : {}) })
-  } finally {
+    return { url: `http://127.0.0.1:${port}/`, stop: () => server.kill('SIGTERM') }
+  } catch (error) {
     server.kill('SIGTERM')
+    throw error
+  }
+}
+
+/** A bare Hono app in its own process under the same load as the workers' routes; given a JSON text, it answers that. */
+export async function bareHono(seconds: number, connections?: number, json?: string): Promise<LoadResult> {
+  const bare = await startBareHono(json)
+  try {
+    return await httpLoad({ url: bare.url, seconds, ...(connections ? { connections } : {}) })
+  } finally {
+    bare.stop()
   }
 }

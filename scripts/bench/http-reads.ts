@@ -1,9 +1,12 @@
 // The two reads every popug makes most: its open tasks and its account (a page of today's
-// entries). Each is loaded for a fixed time by autocannon in its own process and judged against
-// a bare Hono app answering the very same JSON, loaded the same way just before: the gap is the
-// worker's work (the token, the account's standing, the query, the middleware), not the size of
-// the answer. A bare app answering a small body stays as a reference row.
-import { bareHono } from './baselines.ts'
+// entries). Each is loaded by autocannon in its own process and judged against a bare Hono app
+// answering the very same JSON, loaded the same way: the gap is the worker's work (the token,
+// the account's standing, the query, the middleware), not the size of the answer. The two are
+// loaded in turns, a few seconds each, after a second of each unmeasured: this machine's speed
+// drifts within a minute (a bare app answering 2 KB measured faster than one answering a small
+// body just before it), and one measured after the other took the drift as the route's. A bare
+// app answering a small body stays as a reference row.
+import { bareHono, startBareHono } from './baselines.ts'
 import { httpLoad, type LoadResult } from './http-load.ts'
 import type { Row } from './report.ts'
 import { progress } from './report.ts'
@@ -11,6 +14,19 @@ import { call, type World } from './world.ts'
 
 /** At 16 connections, a read's p99 should stay within this. */
 const P99_TARGET_MS = 5
+
+/** Turns of the bare app and the route, each a third of the seconds. */
+const TURNS = 3
+
+/** Loads taken in turns as one: requests over their seconds, the worst p99, every error counted. */
+function together(loads: readonly LoadResult[]): LoadResult {
+  const sum = (pick: (load: LoadResult) => number) => loads.reduce((total, load) => total + pick(load), 0)
+  const statuses: Record<string, number> = {}
+  for (const load of loads) for (const [status, n] of Object.entries(load.statuses)) statuses[status] = (statuses[status] ?? 0) + n
+  const requests = sum((l) => l.requests)
+  const seconds = sum((l) => l.seconds)
+  return { requestsPerSecond: requests / seconds, p99Ms: Math.max(...loads.map((l) => l.p99Ms)), errors: sum((l) => l.errors), timeouts: sum((l) => l.timeouts), non2xx: sum((l) => l.non2xx), statuses, requests, seconds }
+}
 
 export async function httpReads(world: World, seconds: number, connections: number): Promise<Row[]> {
   const { urls } = world.system
@@ -35,13 +51,29 @@ export async function httpReads(world: World, seconds: number, connections: numb
     // The fair baseline: a bare app answering the route's very JSON, measured just before it.
     const json = JSON.stringify(answer)
     const size = `${(Buffer.byteLength(json) / 1024).toFixed(1)} KB`
-    const same = await bareHono(seconds, connections, json)
-    progress(`http: bare Hono answering the same ${size} ${Math.round(same.requestsPerSecond)} req/s, p99 ${same.p99Ms} ms`)
-    const result: LoadResult = await httpLoad({ url, seconds, connections, headers: { authorization: `Bearer ${token}` } })
+    const headers = { authorization: `Bearer ${token}` }
+    const bareSame = await startBareHono(json)
+    const sames: LoadResult[] = []
+    const results: LoadResult[] = []
+    try {
+      await httpLoad({ url: bareSame.url, seconds: 1, connections })
+      await httpLoad({ url, seconds: 1, connections, headers })
+      const turn = Math.max(1, Math.round(seconds / TURNS))
+      for (let i = 0; i < TURNS; i++) {
+        sames.push(await httpLoad({ url: bareSame.url, seconds: turn, connections }))
+        results.push(await httpLoad({ url, seconds: turn, connections, headers }))
+      }
+    } finally {
+      bareSame.stop()
+    }
+    const same = together(sames)
+    const result = together(results)
+    const turns = (loads: LoadResult[]) => loads.map((l) => Math.round(l.requestsPerSecond)).join(', ')
+    progress(`http: bare Hono answering the same ${size} ${Math.round(same.requestsPerSecond)} req/s (turns ${turns(sames)}), p99 ${same.p99Ms} ms`)
     // A wrong answer is a figure of its own (target none), not the end of the run: the
     // scenarios after this one still measure.
     const wrong = result.errors + result.non2xx
-    progress(`http: ${name} ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms${wrong ? `; ${result.non2xx} non-2xx answers (statuses ${JSON.stringify(result.statuses)}), ${result.errors} errors (${result.timeouts} timeouts)` : ''}`)
+    progress(`http: ${name} ${Math.round(result.requestsPerSecond)} req/s (turns ${turns(results)}), p99 ${result.p99Ms} ms${wrong ? `; ${result.non2xx} non-2xx answers (statuses ${JSON.stringify(result.statuses)}), ${result.errors} errors (${result.timeouts} timeouts)` : ''}`)
     rows.push(
       {
         figure: name,
@@ -49,7 +81,7 @@ export async function httpReads(world: World, seconds: number, connections: numb
         value: result.requestsPerSecond,
         baseline: { name: `bare Hono answering the same ${size}`, value: same.requestsPerSecond },
         target: { kind: 'min_ratio', limit: 0.5 },
-        details: { ...result, bytes: Buffer.byteLength(json), tasks_listed: mine.tasks.length, entries_listed: account.entries.length, same },
+        details: { ...result, turns: results, bytes: Buffer.byteLength(json), tasks_listed: mine.tasks.length, entries_listed: account.entries.length, same: { ...same, turns: sames } },
       },
       {
         figure: `  p99 of ${name}`,
