@@ -148,3 +148,47 @@ test('a lease lost while the instance becomes active is told as lost once the ac
     await first.release()
   }
 })
+
+test('given up while a renewal is on its way, the key that renewal renewed is let go too', async () => {
+  let held: (() => void) | undefined
+  let inFlight: (() => void) | undefined
+  const renewalOnItsWay = new Promise<void>((resolve) => (inFlight = resolve))
+  // The bucket, with the first renewal's answer held back (the key renewed already) until the
+  // instance has given the lease up: its delete names the revision before the renewal.
+  const slow = new Proxy(kv, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver)
+      if (key !== 'update') return typeof value === 'function' ? value.bind(target) : value
+      return async (...args: Parameters<KV['update']>) => {
+        const revision = await target.update(...args)
+        if (!held) {
+          await new Promise<void>((resolve) => {
+            held = resolve
+            inFlight?.()
+          })
+        }
+        return revision
+      }
+    },
+  })
+  const first = new Lease({ kv: slow, worker: 'given-up-renewing', instance: 'a', url: 'http://127.0.0.1:1', ttlMs: TTL_MS, log: silentLogger })
+  const second = new Lease({ kv, worker: 'given-up-renewing', instance: 'b', url: 'http://127.0.0.1:2', ttlMs: TTL_MS, log: silentLogger })
+  // As runWorker does when the activation fails: the lease is given up, here with a renewal under way.
+  first.onWon = async () => {
+    await renewalOnItsWay
+    await first.giveUp()
+    held?.()
+  }
+  try {
+    await first.start()
+    assert.equal(first.held(), false)
+    const gaveUp = performance.now()
+    await second.start()
+    await waitFor(() => second.held(), 'the other instance to take the lease', TTL_MS)
+    assert.ok(performance.now() - gaveUp < TTL_MS / 2, `taken ${Math.round(performance.now() - gaveUp)} ms after giving up, not after the TTL`)
+    assert.equal((await second.holder())?.instance, 'b')
+  } finally {
+    await first.release()
+    await second.release()
+  }
+})

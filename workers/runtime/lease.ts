@@ -135,8 +135,15 @@ export class Lease {
     const asked = performance.now()
     if (this.holding) {
       try {
-        this.revision = await kv.update(worker, this.value, this.revision!)
+        const revision = await kv.update(worker, this.value, this.revision!)
         if (this.stopped) return
+        if (!this.holding) {
+          // Given up (its activation failed) while this renewal was on its way: the key it
+          // renewed is let go too, or no instance could take it before the TTL.
+          await kv.delete(worker, { previousSeq: revision }).catch(() => undefined)
+          return this.schedule(this.next())
+        }
+        this.revision = revision
         this.deadline = asked + ttlMs - SAFETY_MS
       } catch (error) {
         // Another instance holds it now, or the renewal did not get through in time: past the
