@@ -50,7 +50,8 @@ type Row = { role: Role; active: number; changed_at: number; as_of: number }
 /**
  * Handlers that keep account_access from accounts.* snapshots. Each is idempotent (the same
  * snapshot again changes nothing) and a snapshot older than the stored one is ignored, so they
- * keep no inbox record (idempotent): the worker's own consumer of accounts.* reads the same events. A snapshot that arrives behind a newer one it was overtaken by
+ * keep no inbox record (idempotent) — the worker's own consumer of accounts.* reads the same
+ * events. A snapshot that arrives behind a newer one it was overtaken by
  * (a redelivery) can only make changed_at later than it was: a token is refused too soon,
  * never accepted too long.
  */

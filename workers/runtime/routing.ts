@@ -55,7 +55,7 @@ export function methodsOf(app: RouteList): (path: string) => string[] {
   }
 }
 
-/** At most this many method and path pairs keep their match (then all are forgotten at once). */
+/** At most this many method and path pairs keep their match, then all are forgotten at once: a hit costs one lookup (an Lru would move the entry on every request). */
 const KEPT_MATCHES = 1000
 /** A longer path is matched each time: what is kept stays small whatever is asked. */
 const KEPT_PATH_LENGTH = 200
