@@ -28,6 +28,30 @@ test("a ledger from before billing_002 gets the day's amounts index in place of 
   }
 })
 
+test("a ledger from before billing_005 gets the day's amounts index in the order entries are written, its sums the same", () => {
+  const dir = tempDir()
+  const file = join(dir.path, 'billing.sqlite')
+  const columns = (store: ReturnType<typeof openStore<DB>>) => store.sqlite.prepare("SELECT name FROM pragma_index_info('entries_day_amounts') ORDER BY seqno").pluck().all()
+  try {
+    const old = openStore<DB>(file, migrations.slice(0, 4))
+    const insert = old.prepare(
+      `INSERT INTO entries (transaction_id, account_id, kind, debit, credit, task_id, business_day, balance_after, applied_at)
+       VALUES (?, 'a1', ?, ?, ?, NULL, '2026-11-25', 0, '2026-11-25T10:00:00.000Z')`,
+    )
+    insert.run('t1', 'assign_fee', 1500, 0)
+    insert.run('t2', 'completion_reward', 0, 3000)
+    insert.run('t3', 'assign_fee', 1100, 0)
+    assert.deepEqual(columns(old), ['business_day', 'kind', 'debit', 'credit'])
+    old.close()
+    const store = openStore<DB>(file, migrations)
+    assert.deepEqual(columns(store), ['business_day', 'kind', 'seq', 'debit', 'credit'])
+    assert.deepEqual([...amountsByDay(store, '2026-11-25', '2026-11-25')], [['2026-11-25', { fees: 2600, rewards: 3000 }]])
+    store.close()
+  } finally {
+    dir.remove()
+  }
+})
+
 test("a day's amounts are summed from the index alone, never from the entries it points to", () => {
   const dir = tempDir()
   const store = openStore<DB>(join(dir.path, 'billing.sqlite'), migrations)

@@ -42,7 +42,10 @@ export type DB = {
  */
 const entryIndexColumns = {
   entries_account_day: '(account_id, business_day, seq)',
-  entries_day_amounts: '(business_day, kind, debit, credit)',
+  // In the order entries are written (seq) within a day and kind: each new entry goes at the end
+  // of its day's and kind's range, a page already in the cache, instead of a random place by
+  // its amount; debit and credit come along, so the sums still read the index alone.
+  entries_day_amounts: '(business_day, kind, seq, debit, credit)',
 } as const
 
 export const entryIndexes = Object.entries(entryIndexColumns).map(([name, columns]) => `CREATE INDEX IF NOT EXISTS ${name} ON entries ${columns}`)
@@ -90,7 +93,7 @@ export const migrations: Array<Migration<DB>> = [
     // A day's amounts read from the index, not from the entries it points to: management
     // earnings and a close read no entry row, and billing answers nothing else while it sums.
     name: 'billing_002',
-    up: `DROP INDEX entries_day; CREATE INDEX entries_day_amounts ON entries ${entryIndexColumns.entries_day_amounts}`,
+    up: 'DROP INDEX entries_day; CREATE INDEX entries_day_amounts ON entries (business_day, kind, debit, credit)',
   },
   {
     // The zone billing's calendar runs in, recorded with the first day it opens.
@@ -101,6 +104,11 @@ export const migrations: Array<Migration<DB>> = [
     // The accounts are listed a page at a time by name.
     name: 'billing_004_accounts_by_name',
     up: "CREATE INDEX accounts_by_name ON accounts (coalesce(name, ''), account_id)",
+  },
+  {
+    // The day's amounts in the order entries are written (entryIndexColumns).
+    name: 'billing_005_day_amounts_in_order',
+    up: `DROP INDEX entries_day_amounts; CREATE INDEX entries_day_amounts ON entries ${entryIndexColumns.entries_day_amounts}`,
   },
 ]
 
