@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { openStore } from '../runtime/store.ts'
 import { tempDir } from '../runtime/testing/helpers.ts'
-import { accountDaySql, amountsByDay, amountsSql, calendarOf, type DB, insertOpenDay, markClosed, migrations } from './store.ts'
+import { accountDaySql, amountsByDay, amountsSql, calendarOf, type DB, dropEntryIndexes, entryIndexes, insertOpenDay, markClosed, migrations } from './store.ts'
 
 const indexes = (store: ReturnType<typeof openStore<DB>>) =>
   store.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name").pluck().all()
@@ -46,6 +46,24 @@ test("a ledger from before billing_005 gets the day's amounts index in the order
     const store = openStore<DB>(file, migrations)
     assert.deepEqual(columns(store), ['business_day', 'kind', 'seq', 'debit', 'credit'])
     assert.deepEqual([...amountsByDay(store, '2026-11-25', '2026-11-25')], [['2026-11-25', { fees: 2600, rewards: 3000 }]])
+    store.close()
+  } finally {
+    dir.remove()
+  }
+})
+
+test('a ledger whose restore was cut short before billing_005, its indexes dropped, gets them when billing_005 runs', () => {
+  const dir = tempDir()
+  const file = join(dir.path, 'billing.sqlite')
+  try {
+    const old = openStore<DB>(file, migrations.slice(0, 4))
+    old.exec(dropEntryIndexes)
+    assert.deepEqual(indexes(old), [])
+    old.close()
+    const store = openStore<DB>(file, migrations)
+    assert.deepEqual(indexes(store), ['entries_day_amounts'])
+    for (const index of entryIndexes) store.exec(index)
+    assert.deepEqual(indexes(store), ['entries_account_day', 'entries_day_amounts'])
     store.close()
   } finally {
     dir.remove()

@@ -106,9 +106,10 @@ export const migrations: Array<Migration<DB>> = [
     up: "CREATE INDEX accounts_by_name ON accounts (coalesce(name, ''), account_id)",
   },
   {
-    // The day's amounts in the order entries are written (entryIndexColumns).
+    // The day's amounts in the order entries are written (entryIndexColumns). A restore cut
+    // short by a stop may have left the ledger without it (restore drops and rebuilds it).
     name: 'billing_005_day_amounts_in_order',
-    up: `DROP INDEX entries_day_amounts; CREATE INDEX entries_day_amounts ON entries ${entryIndexColumns.entries_day_amounts}`,
+    up: `DROP INDEX IF EXISTS entries_day_amounts; CREATE INDEX entries_day_amounts ON entries ${entryIndexColumns.entries_day_amounts}`,
   },
 ]
 
