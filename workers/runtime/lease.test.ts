@@ -149,6 +149,37 @@ test('a lease lost while the instance becomes active is told as lost once the ac
   }
 })
 
+test('a lease lost while the instance became active is not tried for again until what the activation started has stopped', async () => {
+  const first = new Lease({ kv, worker: 'lost-then-free', instance: 'a', url: 'http://127.0.0.1:1', ttlMs: TTL_MS, log: silentLogger })
+  const events: string[] = []
+  let activations = 0
+  first.onWon = async () => {
+    activations += 1
+    events.push('becoming')
+    if (activations > 1) return
+    // Its renewal fails (another instance took the key), and the key is free again by the time
+    // the activation ends: a try for the lease would win it at once.
+    await kv.delete('lost-then-free')
+    await kv.create('lost-then-free', JSON.stringify({ instance: 'b' }))
+    await waitFor(() => !first.held(), 'the failed renewal to drop the lease', 5000)
+    await kv.delete('lost-then-free')
+    events.push('became')
+  }
+  first.onLost = async () => {
+    events.push('stopping')
+    // Stopping consumers and the relay takes a while; tries for the lease come every second.
+    await sleep(2500)
+    events.push('stopped')
+  }
+  try {
+    await first.start()
+    await waitFor(() => activations === 2, 'the lease won again', 5000)
+    assert.deepEqual(events, ['becoming', 'became', 'stopping', 'stopped', 'becoming'])
+  } finally {
+    await first.release()
+  }
+})
+
 test('given up while a renewal is on its way, the key that renewal renewed is let go too', async () => {
   let held: (() => void) | undefined
   let inFlight: (() => void) | undefined

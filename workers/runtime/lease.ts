@@ -187,12 +187,19 @@ export class Lease {
         await this.release()
         throw error
       }
-      this.becoming = false
-      // Lost while it became active (a renewal failed): what the activation started stops now.
+      // Lost while it became active (a renewal failed): what the activation started stops now,
+      // and the instance stays `becoming` until it has: a tick meanwhile could win the lease
+      // again and start a second activation beside the stopping one.
       if (this.lostWhileBecoming) {
         this.lostWhileBecoming = false
-        await this.onLost()
+        try {
+          await this.onLost()
+        } finally {
+          this.becoming = false
+        }
+        return
       }
+      this.becoming = false
       return
     }
     this.schedule(this.next())
