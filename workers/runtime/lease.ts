@@ -190,16 +190,14 @@ export class Lease {
       // Lost while it became active (a renewal failed): what the activation started stops now,
       // and the instance stays `becoming` until it has: a tick meanwhile could win the lease
       // again and start a second activation beside the stopping one.
-      if (this.lostWhileBecoming) {
-        this.lostWhileBecoming = false
-        try {
+      try {
+        if (this.lostWhileBecoming) {
+          this.lostWhileBecoming = false
           await this.onLost()
-        } finally {
-          this.becoming = false
         }
-        return
+      } finally {
+        this.becoming = false
       }
-      this.becoming = false
       return
     }
     this.schedule(this.next())
