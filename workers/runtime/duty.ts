@@ -14,7 +14,7 @@ import { EventConsumer, subscriptionOf } from './consumer.ts'
 import { followedUpTo, type Read } from './follow.ts'
 import type { Health } from './health.ts'
 import type { Metrics } from './metrics.ts'
-import { OWN_STREAM } from './nats.ts'
+import { isNotFound } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { openStore, positions, runtimeValue, setRuntimeValue, type Store } from './store.ts'
 import type { Ctx, RunOptions, Stoppable, WorkerDefinition } from './worker.ts'
@@ -154,22 +154,28 @@ export class Duty<DB> {
     }
   }
 
-  /** Sets the database aside and starts an empty one, with this instance's durables read again from the start. */
+  /**
+   * Sets the database aside and starts an empty one, with this instance's durables read again
+   * from the start. The durables go first, each by its name (the only consumers a worker's NATS
+   * user may touch): should that fail (a stream not answering), the database is still the old
+   * one, its decisions still pending, and the next activation sets it aside again. Set aside
+   * first, a failure left an empty database beside durables standing where the old one was —
+   * which the next activation, finding nothing pending, would have consumed on from.
+   */
   private async rebuild(why: string): Promise<void> {
     const { ctx, definition, jsm } = this.parts
     const { file, checkpoints } = ctx.store
     const aside = file.replace(/\.sqlite$/, `.overtaken-${Date.now()}.sqlite`)
+    for (const { stream, durable } of this.reads()) {
+      await jsm.consumers.delete(stream, durable).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error
+      })
+    }
     ctx.log.warn('database set aside and rebuilt from the streams', { reason: why, aside })
     ctx.store.close()
     for (const suffix of ['', '-wal', '-shm']) if (existsSync(`${file}${suffix}`)) renameSync(`${file}${suffix}`, `${aside}${suffix}`)
     ctx.store = openStore<DB>(file, definition.migrations, checkpoints)
     ctx.outbox = new Outbox(ctx.store as Store<unknown>, definition.name, definition.clock.now, definition.clock.newId)
     this.relay = this.newRelay()
-    const prefix = ctx.config.instance ? `${ctx.name}-${ctx.config.instance}-` : `${ctx.name}-`
-    for (const stream of ['ACCOUNTS', 'TASKS', 'BILLING', OWN_STREAM[ctx.name]].filter((s): s is string => Boolean(s))) {
-      for await (const consumer of jsm.consumers.list(stream)) {
-        if (consumer.name.startsWith(prefix)) await jsm.consumers.delete(stream, consumer.name).catch(() => undefined)
-      }
-    }
   }
 }

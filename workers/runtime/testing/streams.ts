@@ -37,8 +37,9 @@ export function producerOf(name: EventName): Producer {
   return name === 'billing.day_close_requested' ? 'close' : 'billing'
 }
 
-export async function connectTestStreams(url: string): Promise<TestStreams> {
-  const nc = await connectNats({ servers: [url], name: 'test' })
+/** Connected as `user` on a server with users (deploy/nats/users.conf: the operator). */
+export async function connectTestStreams(url: string, user?: { user: string; pass: string }): Promise<TestStreams> {
+  const nc = await connectNats({ servers: [url], name: 'test', ...user })
   const js = jetstream(nc)
   const jsm = await manager(nc)
   const read = (stream: StreamName, filter?: string) => readStream(js, jsm, stream, filter)
