@@ -104,6 +104,8 @@ function userBlock(worker: WorkerName, instances: readonly string[]): string {
     ...KV_READ,
     `$KV.ates_leases.${key}`,
     `$KV.ates_epochs.${key}`,
+    // A fenced relay looks at what another instance stored in its own stream (runtime/outbox.ts).
+    ...(leased(worker) && OWN_STREAM[worker] && !job.allow.includes(`$JS.API.STREAM.MSG.GET.${OWN_STREAM[worker]}`) ? [`$JS.API.STREAM.MSG.GET.${OWN_STREAM[worker]}`] : []),
   ]
   const lines = (subjects: string[]) => subjects.map((s) => `            ${quote(s)},`).join('\n').replace(/,$/, '')
   const reads = [...new Set(unique.map((c) => c.stream))].join(', ') || 'nothing'

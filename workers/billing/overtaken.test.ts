@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
+import { derivedIds } from '../../contracts/derived-ids.ts'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import { generatePasswords, type Passwords, SINGLE_CONFIG, serverEnv } from '../../scripts/lib/nats-users.ts'
 import { createLogger, silentLogger } from '../runtime/log.ts'
@@ -48,6 +49,7 @@ async function start(instance: Instance): Promise<RunningWorker<DB>> {
 
 const publish = <N extends EventName>(name: N, data: EventData<N>) => streams.publish(name, data)
 const at = () => new Date().toISOString()
+const priceOf = (worker: RunningWorker<DB>, task: string) => worker.ctx.store.prepare('SELECT assign_fee FROM tasks WHERE task_id = ?').pluck().get(task) as number | undefined
 const accounts = (worker: RunningWorker<DB>) => worker.ctx.store.prepare('SELECT account_id FROM accounts').pluck().all() as string[]
 
 before(async () => {
@@ -93,6 +95,7 @@ test('an instance whose unpublished decision another instance overtook sets its 
   const created = async () => Promise.all(durables.map(async (d) => (await jsm.consumers.info(d === 'billing-a-tasks' ? 'TASKS' : 'ACCOUNTS', d)).created))
   const before = await created()
   const again = await start('a')
+  billing.a = again
   await waitFor(() => again.isActive(), 'a active again', 15_000)
   assert.ok(
     readdirSync(dirs.a.path).some((f) => /^billing\.overtaken-\d+\.sqlite$/.test(f)),
@@ -105,4 +108,23 @@ test('an instance whose unpublished decision another instance overtook sets its 
   await waitFor(() => accounts(again).includes(popug), 'the rebuilt database knows the popug from ACCOUNTS', 10_000)
   const prices = (await streams.events('BILLING', 'billing.task_priced.>')).filter((e) => (e.data as EventData<'billing.task_priced'>).task_id === task)
   assert.equal(prices.length, 1, 'the task has the one price b published')
+})
+
+test('a decision of another instance stored after what the active one read back stops it: it lets the lease go, and its database is set aside before it acts again', async () => {
+  const a = billing.a!
+  const asideBefore = readdirSync(dirs.a.path).filter((f) => /^billing\.overtaken-\d+\.sqlite$/.test(f)).length
+  // b, paused past its lease, publishes a price late: after a read BILLING back.
+  const late = randomUUID()
+  await streams.publish('billing.task_priced', { task_id: late, assign_fee: 1234, completion_reward: 3456 }, { eventId: derivedIds.price(late) })
+  // a then prices a task of its own: its first publish finds b's price after what it knew.
+  const task = randomUUID()
+  await publish('tasks.created', { task_id: task, title: 'After the late one', jira_id: null, description: 'd', assignee_id: popug, created_at: at() })
+  await waitFor(() => !a.isActive(), 'a to stop acting', 10_000)
+  // No other instance runs: a takes the lease again after a while, with its database set aside and rebuilt.
+  await waitFor(() => a.isActive() && readdirSync(dirs.a.path).filter((f) => /^billing\.overtaken-\d+\.sqlite$/.test(f)).length === asideBefore + 1, 'a active again on a rebuilt database', 20_000)
+  await waitFor(() => a.ctx.outbox.pending() === 0 && priceOf(a, task) !== undefined, 'a prices the task again', 10_000)
+  assert.equal(priceOf(a, late), 1234, 'the rebuilt database holds the late price')
+  const prices = (await streams.events('BILLING', 'billing.task_priced.>')).filter((e) => (e.data as EventData<'billing.task_priced'>).task_id === task)
+  assert.equal(prices.length, 1, 'one price of the task in BILLING')
+  assert.equal((prices[0]!.data as EventData<'billing.task_priced'>).assign_fee, priceOf(a, task), 'the price a holds is the one published')
 })

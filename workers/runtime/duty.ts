@@ -14,7 +14,8 @@ import { EventConsumer, subscriptionOf } from './consumer.ts'
 import { followedUpTo, type Read } from './follow.ts'
 import type { Health } from './health.ts'
 import type { Metrics } from './metrics.ts'
-import { isNotFound } from './nats.ts'
+import { describeFault } from './health.ts'
+import { isNotFound, OWN_STREAM } from './nats.ts'
 import { Outbox, OutboxRelay } from './outbox.ts'
 import { openStore, positions, runtimeValue, setRuntimeValue, type Store } from './store.ts'
 import type { Ctx, RunOptions, Stoppable, WorkerDefinition } from './worker.ts'
@@ -35,6 +36,11 @@ export type DutyParts<DB> = {
   epochKey: string
   /** The runtime's own consumers, besides the worker's (the account access every worker but auth keeps). */
   runtimeReads?: () => Read[]
+  /**
+   * Told when the relay finds another instance's decision in the worker's own stream after what
+   * this one read: it must stop acting (its database is marked to be set aside when it is next active).
+   */
+  overtaken?: (reason: string) => void
 }
 
 /**
@@ -60,8 +66,27 @@ export class Duty<DB> {
   }
 
   private newRelay(): OutboxRelay {
-    const { ctx, nc, health, metrics, active } = this.parts
-    const relay = new OutboxRelay({ store: ctx.store as Store<unknown>, nc, log: ctx.log, metrics, worker: ctx.name, health, active })
+    const { ctx, nc, jsm, health, metrics, active } = this.parts
+    const relay = new OutboxRelay({
+      store: ctx.store as Store<unknown>,
+      nc,
+      jsm,
+      log: ctx.log,
+      metrics,
+      worker: ctx.name,
+      health,
+      active,
+      onOvertaken: (reason) => {
+        // Whatever it decided and has not published stays in the outbox: with its epoch no
+        // longer its own, the next activation sets the database aside (checkEpoch).
+        try {
+          setRuntimeValue(ctx.store as Store<unknown>, 'epoch', 'overtaken')
+        } catch (error) {
+          ctx.log.error('could not mark the database overtaken', { error: describeFault(error) })
+        }
+        this.parts.overtaken?.(reason)
+      },
+    })
     ctx.outbox.onEmit = () => relay.kick()
     return relay
   }
@@ -73,6 +98,10 @@ export class Duty<DB> {
     await this.checkPositions()
     await definition.beforeConsuming?.(ctx)
     if (!active()) return
+    // Read back to here (beforeConsuming), its own stream fences what this instance publishes;
+    // not for a worker whose instances all act (analytics), each publishing to it.
+    const own = OWN_STREAM[ctx.name]
+    this.relay.fenceAt(this.parts.epochs && definition.leased !== false && own ? { stream: own, seq: positions(ctx.store as Store<unknown>).get(own) ?? 0 } : undefined)
     this.running = true
     this.relay.start()
     for (const read of this.reads()) {
@@ -130,7 +159,13 @@ export class Duty<DB> {
     const last = entry && entry.operation === 'PUT' && entry.value.length > 0 ? entry.json<{ identity: string; epoch: number }>() : undefined
     const mine = runtimeValue(ctx.store as Store<unknown>, 'epoch')
     const continuous = last === undefined || (last.identity === this.identity && String(last.epoch) === mine)
-    if (!continuous && ctx.outbox.pending() > 0) await this.rebuild(`another instance (${last?.identity}) acted since this database's last decisions, which never reached the streams`)
+    if (!continuous && ctx.outbox.pending() > 0) {
+      await this.rebuild(
+        mine === 'overtaken'
+          ? "another instance's decision reached the stream after what this database knew: its own decisions since were made without it and never reached the streams"
+          : `another instance (${last?.identity}) acted since this database's last decisions, which never reached the streams`,
+      )
+    }
     const epoch = (last?.epoch ?? 0) + 1
     const value = JSON.stringify({ identity: this.identity, epoch })
     if (entry) await epochs.update(this.parts.epochKey, value, entry.revision)

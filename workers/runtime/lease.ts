@@ -70,6 +70,18 @@ export class Lease {
     this.schedule(GIVE_UP_MS)
   }
 
+  /**
+   * Stops acting at once and lets the lease go (this instance found it was overtaken: another
+   * instance's decision came after what it knew); tries for it again after a while.
+   */
+  async surrender(reason: string): Promise<void> {
+    const revision = this.revision
+    this.retryAt = performance.now() + GIVE_UP_MS
+    await this.lose(reason)
+    if (revision !== undefined) await this.options.kv.delete(this.options.worker, { previousSeq: revision }).catch(() => undefined)
+    if (!this.becoming) this.schedule(this.next())
+  }
+
   /** Who holds the lease now (this instance or another), if anyone. */
   async holder(): Promise<Holder | undefined> {
     try {

@@ -156,6 +156,80 @@ describe('transactional outbox', () => {
     }
   })
 
+  describe('fenced in its own stream', () => {
+    const last = async () => (await jsm.streams.info('ACCOUNTS')).state.last_seq
+    const eventIds = async () => (await readStream(js, jsm, 'ACCOUNTS')).map((m) => JSON.parse(m.data).event_id as string)
+
+    test("another producer's message after the fence is passed over: the relay publishes after it, its fence moved on", async () => {
+      const store = openStore<unknown>(join(dir.path, 'fence-foreign.sqlite'), [])
+      const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
+      const told: string[] = []
+      const relay = new OutboxRelay({ store, nc, jsm, worker: 'auth', log: silentLogger, pollMs: 20, onOvertaken: (reason) => told.push(reason) })
+      try {
+        await broker.streams.publish('accounts.created', account(counter++))
+        relay.fenceAt({ stream: 'ACCOUNTS', seq: await last() })
+        const foreign = await broker.streams.publish('accounts.created', account(counter++), { producer: 'tasks' })
+        const ids: string[] = []
+        for (let i = 0; i < 3; i += 1) store.tx(() => ids.push(outbox.emit('accounts.created', account(counter++)).event_id))
+        relay.start()
+        await waitFor(() => outbox.pending() === 0, 'the outbox relayed')
+        assert.deepEqual((await eventIds()).slice(1), [foreign, ...ids])
+        // The next window expects the relay's own last message: no look behind, nothing told.
+        store.tx(() => ids.push(outbox.emit('accounts.created', account(counter++)).event_id))
+        await waitFor(() => outbox.pending() === 0, 'the next one relayed')
+        assert.deepEqual((await eventIds()).slice(-1), ids.slice(-1))
+        assert.deepEqual(told, [])
+      } finally {
+        await relay.stop()
+        store.close()
+      }
+    })
+
+    test('its own event stored without its PubAck reaching it is its own: relayed once, not an overtaking', async () => {
+      const store = openStore<unknown>(join(dir.path, 'fence-own.sqlite'), [])
+      const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
+      const told: string[] = []
+      const relay = new OutboxRelay({ store, nc, jsm, worker: 'auth', log: silentLogger, pollMs: 20, onOvertaken: (reason) => told.push(reason) })
+      try {
+        relay.fenceAt({ stream: 'ACCOUNTS', seq: await last() })
+        const ids: string[] = []
+        for (let i = 0; i < 2; i += 1) store.tx(() => ids.push(outbox.emit('accounts.created', account(counter++)).event_id))
+        // The first one reached the stream, as a publish whose PubAck was lost does.
+        const row = store.prepare('SELECT event_id, subject, payload FROM outbox ORDER BY seq LIMIT 1').get() as { event_id: string; subject: string; payload: string }
+        await js.publish(row.subject, row.payload, { msgID: row.event_id })
+        relay.start()
+        await waitFor(() => outbox.pending() === 0, 'the outbox relayed')
+        assert.deepEqual(await eventIds(), ids, 'each once, in order')
+        assert.deepEqual(told, [])
+      } finally {
+        await relay.stop()
+        store.close()
+      }
+    })
+
+    test("another instance's decision after the fence stops the relay: nothing more of its own is published, and it says why", async () => {
+      const store = openStore<unknown>(join(dir.path, 'fence-overtaken.sqlite'), [])
+      const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
+      const told: string[] = []
+      const relay = new OutboxRelay({ store, nc, jsm, worker: 'auth', log: silentLogger, pollMs: 20, onOvertaken: (reason) => told.push(reason) })
+      try {
+        relay.fenceAt({ stream: 'ACCOUNTS', seq: await last() })
+        // Another auth instance (a paused one whose publish arrived late) stores a decision.
+        const theirs = await broker.streams.publish('accounts.created', account(counter++), { producer: 'auth' })
+        const at = await last()
+        for (let i = 0; i < 2; i += 1) store.tx(() => outbox.emit('accounts.created', account(counter++)))
+        relay.start()
+        await waitFor(() => told.length > 0, 'the relay to say it was overtaken')
+        assert.match(told[0]!, new RegExp(`message ${at} of ACCOUNTS .*event ${theirs}.* another instance of auth`))
+        assert.deepEqual(await eventIds(), [theirs], 'none of its own after the other instance’s')
+        assert.equal(outbox.pending(), 2, 'its decisions stay in the outbox')
+      } finally {
+        await relay.stop()
+        store.close()
+      }
+    })
+  })
+
   test('SIGKILL at random points: every committed event reaches the stream exactly once, in order', async (t) => {
     const total = 3000
     const file = join(dir.path, 'sigkill.sqlite')

@@ -3,6 +3,7 @@
 // them. A crash anywhere leaves them in the table; a republish is deduplicated by the
 // stream (within its window) and by every consumer's inbox (always).
 import type { NatsConnection } from '@nats-io/nats-core'
+import type { JetStreamManager } from '@nats-io/jetstream'
 import type { EventData, EventName } from '../../contracts/registry.ts'
 import { type Envelope, makeEnvelope, type Producer } from '../../contracts/envelope.ts'
 import { backoff } from './backoff.ts'
@@ -10,6 +11,7 @@ import { describeFault, type Health } from './health.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { WindowPublisher } from './publisher.ts'
+import { isNotFound, streamOf } from './nats.ts'
 import { recordPosition, type Store } from './store.ts'
 
 export type EmitOptions = {
@@ -79,7 +81,14 @@ export type RelayOptions = {
   health?: Health
   /** Whether this instance may publish now (it holds the worker's lease); always when absent. */
   active?: () => boolean
+  /** Looks a stored message up, for a fenced relay finding its stream written to by someone else. */
+  jsm?: JetStreamManager
+  /** Told once a fenced relay finds another instance's decision in its stream; the relay has stopped. */
+  onOvertaken?: (reason: string) => void
 }
+
+/** A relay's fence: the last message of its own stream it knows of, which its next publish expects. */
+export type Fence = { stream: string; seq: number }
 
 export class OutboxRelay {
   private running = false
@@ -96,6 +105,7 @@ export class OutboxRelay {
   private readonly publishTimeoutMs: number
   private readonly published
   private confirmedUpTo = 0
+  private fence: Fence | undefined
   private readonly waiters = new Set<{ seq: number; progressed: () => void; resolve: () => void }>()
 
   constructor(private readonly options: RelayOptions) {
@@ -117,6 +127,18 @@ export class OutboxRelay {
     if (this.running) return
     this.running = true
     this.loop = this.run()
+  }
+
+  /**
+   * Fences the relay in its own stream (runtime/duty.ts, once the instance has read it back to
+   * `seq` becoming active): the first publish of each window expects the stream's last message
+   * to be the last one the relay knows of. Written to since by another producer (close's
+   * requests in BILLING), the relay looks at what came and goes on; by another instance of its
+   * worker — one paused past its lease whose publish arrived late, or this one's decisions made
+   * without what that one published — it stops, and says so (`onOvertaken`).
+   */
+  fenceAt(fence: Fence | undefined): void {
+    this.fence = fence
   }
 
   /** Something was committed to the outbox: relay it now rather than at the next poll. */
@@ -198,16 +220,34 @@ export class OutboxRelay {
             await this.sleep(this.pollMs)
             continue
           }
-          const { acked: relayed, failure, cut, stream, lastSeq } = await publisher.publish(rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })))
+          const fence = this.fence && streamOf(rows[0]!.subject) === this.fence.stream ? this.fence : undefined
+          const { acked: relayed, failure, cut, stored, wrongLast } = await publisher.publish(
+            rows.map((row) => ({ subject: row.subject, payload: row.payload, msgId: row.event_id })),
+            fence?.seq,
+          )
           if (relayed > 0) {
             // Should the delete fail (a full disk), the rows are published again: the stream and
             // every inbox drop the copies.
             store.tx(() => {
               remove.run(rows[relayed - 1]!.seq)
-              if (stream && lastSeq !== undefined) recordPosition(store, stream, lastSeq)
+              for (const [stream, seq] of stored) recordPosition(store, stream, seq)
             })
             this.published?.inc({}, relayed)
             this.confirm(rows[relayed - 1]!.seq)
+          }
+          if (this.fence && stored.has(this.fence.stream)) this.fence.seq = Math.max(this.fence.seq, stored.get(this.fence.stream)!)
+          // The stream was written to since the fence: by whom decides.
+          if (fence && wrongLast !== undefined) {
+            const overtaken = await this.lookBehind(fence, wrongLast, rows)
+            if (overtaken === undefined) {
+              fence.seq = wrongLast
+              continue
+            }
+            this.running = false
+            log.error('outbox relay stopped: another instance of this worker published to its stream', { reason: overtaken })
+            const told = this.options.onOvertaken
+            if (told) setImmediate(() => told(overtaken))
+            break
           }
           // Another producer's message came between two of the window's: the rest goes again at once.
           if (failure !== undefined && cut) continue
@@ -224,6 +264,35 @@ export class OutboxRelay {
     } finally {
       publisher.close()
     }
+  }
+
+  /**
+   * Why the relay is overtaken, or undefined when it is not: each message stored after the fence
+   * up to `last` is another producer's (close's requests in BILLING), or one of the relay's own
+   * rows (stored, its PubAck lost); anything else of this worker's was decided by another instance.
+   */
+  private async lookBehind(fence: Fence, last: number, rows: readonly Row[]): Promise<string | undefined> {
+    const { jsm, worker } = this.options
+    if (!jsm) return `${fence.stream} holds messages after ${fence.seq} and the relay cannot look at them`
+    const mine = new Map(rows.map((row) => [row.event_id, row.payload]))
+    for (let seq = fence.seq + 1; seq <= last; seq++) {
+      const msg = await jsm.streams.getMessage(fence.stream, { seq }).catch((error: unknown) => {
+        if (isNotFound(error)) return null
+        throw error
+      })
+      if (!msg) continue
+      let producer: string | undefined
+      let eventId: string | undefined
+      try {
+        ;({ producer, event_id: eventId } = msg.json<{ producer?: string; event_id?: string }>())
+      } catch {
+        // Not an event (a stray publish): no worker's decision.
+      }
+      if (producer !== worker) continue
+      if (eventId !== undefined && mine.get(eventId) === msg.string()) continue
+      return `message ${seq} of ${fence.stream} (${msg.subject}, event ${eventId}) was published by another instance of ${worker} after message ${fence.seq}, the last this instance knew of`
+    }
+    return undefined
   }
 
   /** Waits ms, or less when stopped (or kicked, unless backing off after a failure). */

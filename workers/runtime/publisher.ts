@@ -11,10 +11,20 @@ export type Publication = { subject: string; payload: string; msgId: string }
  * How a window went: the messages acked from its start, and why the next one was not. `cut`
  * says the next one was refused only because another producer's message came in between.
  */
-export type WindowResult = { acked: number; failure?: string; cut?: boolean; stream?: string; lastSeq?: number }
+export type WindowResult = {
+  acked: number
+  failure?: string
+  cut?: boolean
+  /** Per stream, the sequence of the last message of the window stored there. */
+  stored: Map<string, number>
+  /** The first message expected another last sequence: the stream's last one, which it reports. */
+  wrongLast?: number
+}
 
 /** JetStream's error code for a Nats-Expected-Last-Msg-Id that is not the stream's last message id. */
 const WRONG_LAST_MSG_ID = 10070
+/** JetStream's error code for a Nats-Expected-Last-Sequence that is not the stream's last sequence. */
+const WRONG_LAST_SEQUENCE = 10071
 
 export class WindowPublisher {
   // Under the connection's inbox prefix, as the client's own requests are (the JetStream client
@@ -22,8 +32,10 @@ export class WindowPublisher {
   private readonly prefix: string
   private readonly subscription: Subscription
   private readonly waiting = new Map<string, (failure: string | undefined) => void>()
-  /** Where the last acked message was stored. */
-  private stored: { stream: string; seq: number } | undefined
+  /** Per stream, where the window's last acked message was stored. */
+  private stored = new Map<string, number>()
+  /** The stream's last sequence a refused first message reported. */
+  private wrongLast: number | undefined
   private next = 0
 
   constructor(
@@ -43,14 +55,20 @@ export class WindowPublisher {
    * the timeout. A duplicate the stream dropped counts as acked: it is stored already. Each
    * message after the first expects the one before it to be the stream's last
    * (Nats-Expected-Last-Msg-Id), so when one is not stored none after it is: the window stops at
-   * its first failure, and what is published again from there lands in order.
+   * its first failure, and what is published again from there lands in order. With
+   * `expectLastSeq`, the first one expects the stream's last message to be that one
+   * (Nats-Expected-Last-Sequence): a stream written to since is told by its refusal, which
+   * reports the stream's last sequence (`wrongLast`).
    */
-  async publish(window: readonly Publication[]): Promise<WindowResult> {
+  async publish(window: readonly Publication[], expectLastSeq?: number): Promise<WindowResult> {
+    this.stored = new Map()
+    this.wrongLast = undefined
     const outcomes = window.map(({ subject, payload, msgId }, i) => {
       const token = String(this.next++)
       const h = headers()
       h.set('Nats-Msg-Id', msgId)
       if (i > 0) h.set('Nats-Expected-Last-Msg-Id', window[i - 1]!.msgId)
+      else if (expectLastSeq !== undefined) h.set('Nats-Expected-Last-Sequence', String(expectLastSeq))
       const outcome = new Promise<string | undefined>((resolve) => this.waiting.set(token, resolve))
       try {
         this.nc.publish(subject, payload, { reply: `${this.prefix}.${token}`, headers: h })
@@ -62,16 +80,15 @@ export class WindowPublisher {
     const timer = setTimeout(() => {
       for (const { token } of outcomes) this.settle(token, `no PubAck within ${this.timeoutMs} ms`)
     }, this.timeoutMs)
-    this.stored = undefined
     const failures = await Promise.all(outcomes.map((o) => o.outcome))
     clearTimeout(timer)
     const first = failures.findIndex((f) => f !== undefined)
     // Set by the PubAcks as they came in (answered()).
-    const stored = this.stored as { stream: string; seq: number } | undefined
-    const where = stored ? { stream: stored.stream, lastSeq: stored.seq } : {}
-    if (first === -1) return { acked: window.length, ...where }
+    const stored = this.stored
+    if (first === -1) return { acked: window.length, stored }
     const failure = failures[first]!
-    return { acked: first, failure, cut: failure.startsWith(`stream refused (${WRONG_LAST_MSG_ID})`), ...where }
+    const wrongLast = first === 0 ? this.wrongLast : undefined
+    return { acked: first, failure, cut: failure.startsWith(`stream refused (${WRONG_LAST_MSG_ID})`), stored, ...(wrongLast === undefined ? {} : { wrongLast }) }
   }
 
   close(): void {
@@ -93,8 +110,12 @@ export class WindowPublisher {
     if (msg.headers?.code === 503 || msg.data.length === 0) return this.settle(token, `no responders: no stream for the subject (from ${this.nc.info?.server_name ?? 'no server'})`)
     try {
       const ack = msg.json<{ stream?: string; seq?: number; error?: { err_code?: number; description?: string } }>()
-      if (ack.error) return this.settle(token, `stream refused (${ack.error.err_code ?? '?'}): ${ack.error.description ?? JSON.stringify(ack.error)}`)
-      if (ack.stream && ack.seq !== undefined && (!this.stored || ack.seq > this.stored.seq)) this.stored = { stream: ack.stream, seq: ack.seq }
+      if (ack.error) {
+        const last = ack.error.err_code === WRONG_LAST_SEQUENCE ? /wrong last sequence: (\d+)/.exec(ack.error.description ?? '') : null
+        if (last) this.wrongLast = Number(last[1])
+        return this.settle(token, `stream refused (${ack.error.err_code ?? '?'}): ${ack.error.description ?? JSON.stringify(ack.error)}`)
+      }
+      if (ack.stream && ack.seq !== undefined && ack.seq > (this.stored.get(ack.stream) ?? 0)) this.stored.set(ack.stream, ack.seq)
       this.settle(token, ack.stream ? undefined : 'invalid PubAck')
     } catch {
       this.settle(token, 'invalid PubAck')
