@@ -2,7 +2,7 @@
 // reshuffles now and then. Seeded, so a failing run can be repeated. Every call is retried
 // while a worker or the broker is down; what HTTP confirmed is remembered for the checker.
 import { api, login } from '../../workers/runtime/testing/system.ts'
-import { seededRandom, waitFor } from '../../workers/runtime/testing/helpers.ts'
+import { seededRandom, sleep, waitFor } from '../../workers/runtime/testing/helpers.ts'
 
 /** A small seeded generator: the same seed gives the same choices. */
 export const seeded = seededRandom
@@ -60,6 +60,8 @@ export type LoadOptions = {
   reassignEvery: number
   /** Chance that a creation is followed by a completion of some popug's open task. */
   completeShare: number
+  /** At most this many tasks a second, all clients together: a load that lasts through a scenario's faults. */
+  perSecond?: number
 }
 
 export class Load {
@@ -68,6 +70,7 @@ export class Load {
   reassigns = 0
   retries = 0
   private issued = 0
+  private started = 0
   private readonly random: () => number
 
   constructor(
@@ -108,6 +111,7 @@ export class Load {
   }
 
   async run(): Promise<void> {
+    this.started = Date.now()
     await Promise.all(Array.from({ length: this.options.clients }, (_, n) => this.client(n)))
   }
 
@@ -123,6 +127,8 @@ export class Load {
     const { tasks } = this.urls
     while (this.issued < this.options.tasks) {
       const index = (this.issued += 1)
+      // The index-th task is due index / perSecond seconds after the start.
+      if (this.options.perSecond) await sleep(this.started + (index / this.options.perSecond) * 1000 - Date.now())
       const author = this.pick(this.crew.popugs)
       const title = `Task ${index} by client ${n}${index % 7 === 0 ? ` [UBERPOP-${index}]` : ''}`
       // 409 here means tasks has not heard of any popug yet.

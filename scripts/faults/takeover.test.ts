@@ -18,6 +18,8 @@ import { Tally } from './tally.ts'
 const SEED = Number(process.env.ATES_FAULTS_SEED ?? 20261123)
 const TTL_SECONDS = 6
 const TASKS = 400
+// Paced, the load lasts through every takeover (about 80 s); unpaced it was over before billing's.
+const TASKS_PER_SECOND = 5
 const tally = new Tally('takeover')
 const LEASED: WorkerName[] = ['auth', 'tasks', 'billing', 'close']
 let cluster: TestCluster
@@ -60,7 +62,7 @@ async function takenOverBy(worker: WorkerName, instance: Instance, from: number,
 
 describe('two instances of every worker on the cluster', () => {
   test(`under a load of ${TASKS} tasks: every active instance SIGKILLed in turn, a NATS node killed, billing frozen for twice the TTL, a graceful stop`, async (t) => {
-    const load = new Load(system.urls, crew, { tasks: TASKS, clients: 3, seed: SEED + 40, reassignEvery: 100, completeShare: 0.9 })
+    const load = new Load(system.urls, crew, { tasks: TASKS, clients: 3, seed: SEED + 40, reassignEvery: 100, completeShare: 0.9, perSecond: TASKS_PER_SECOND })
     let failure: unknown
     const loading = load.run().catch((error: unknown) => {
       failure = error
