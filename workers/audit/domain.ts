@@ -20,6 +20,8 @@ export type Entry = Fact & {
   business_day: string
   balance_after: number
   applied_at: string
+  /** The order the audit took it in (its stream order); none for an entry taken before it was kept. */
+  taken?: number | null
 }
 export type Price = Fact & { assign_fee: number; completion_reward: number }
 /** A tasks.assigned or tasks.completed, with the entries found by the id of its charge. */

@@ -31,8 +31,9 @@ export type AccountDayFacts = {
 /** The UTC calendar day an entry was applied on: the day of its account's chain it belongs to. */
 export const dayApplied = (entry: { applied_at: string }) => entry.applied_at.slice(0, 10)
 
-/** Stream order when the times agree: the event time, then the id. */
-const byTime = (a: Entry, b: Entry) => (a.applied_at < b.applied_at ? -1 : a.applied_at > b.applied_at ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : a.event_id < b.event_id ? -1 : 1)
+/** Stream order when the times agree: the event time, then the order the audit took them in, then the id. */
+const byTime = (a: Entry, b: Entry) =>
+  a.applied_at < b.applied_at ? -1 : a.applied_at > b.applied_at ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : (a.taken ?? 0) !== (b.taken ?? 0) ? (a.taken ?? 0) - (b.taken ?? 0) : a.event_id < b.event_id ? -1 : 1
 
 /**
  * Entries in the order billing wrote them, rebuilt from the balances themselves (a stream may

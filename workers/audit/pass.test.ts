@@ -3,7 +3,11 @@
 // the way a broken worker would have written it is reported exactly once, with its kind.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { Envelope } from '../../contracts/envelope.ts'
+import { randomUUID } from 'node:crypto'
+import { derivedIds } from '../../contracts/derived-ids.ts'
+import { type Envelope, makeEnvelope } from '../../contracts/envelope.ts'
+import type { EventData, EventName } from '../../contracts/registry.ts'
+import { producerOf } from '../runtime/testing/streams.ts'
 import { seededRandom } from '../runtime/testing/helpers.ts'
 import { AuditPass, type PassReport } from './pass.ts'
 import { DAY1, KESHA, PIP, type Plant, T1, T2, T3, world } from './testing/world.ts'
@@ -113,5 +117,37 @@ describe('the settle rule', () => {
     } finally {
       pass.close()
     }
+  })
+})
+
+describe('entries of one decision', () => {
+  test('sharing their times, they are taken in stream order: a reshuffle moving two tasks to one popug just before the close', () => {
+    const day = '2026-11-23'
+    const time = (second: number) => `${day}T10:00:${String(second).padStart(2, '0')}.000Z`
+    const events: Envelope[] = []
+    const emit = <N extends EventName>(name: N, data: EventData<N>, at: string, eventId: string = randomUUID()) => {
+      events.push(makeEnvelope({ name, data, eventId, time: new Date(at), producer: producerOf(name) }).envelope as Envelope)
+      return eventId
+    }
+    const fee = (task: string, account: string, amount: number, after: number, second: number, eventId?: string) => {
+      const assigned = emit('tasks.assigned', { task_id: task, assignee_id: account, previous_assignee_id: null, assigned_at: time(second) }, time(second))
+      const transaction = derivedIds.fee(assigned)
+      emit('billing.transaction_applied', { transaction_id: transaction, account_id: account, kind: 'assign_fee', debit: amount, credit: 0, task_id: task, business_day: day, balance_after: after, applied_at: time(second) }, time(second), eventId)
+    }
+    const [t1, t2, t3] = [randomUUID(), randomUUID(), randomUUID()]
+    for (const task of [t1, t2, t3]) {
+      emit('tasks.created', { task_id: task, title: 'T', jira_id: null, description: '', assignee_id: PIP, created_at: time(1) }, time(1))
+      emit('billing.task_priced', { task_id: task, assign_fee: 1000, completion_reward: 3000 }, time(1), derivedIds.price(task))
+    }
+    fee(t1, PIP, 1000, -1000, 2)
+    const done = emit('tasks.completed', { task_id: t1, assignee_id: PIP, completed_at: time(3) }, time(3))
+    emit('billing.transaction_applied', { transaction_id: derivedIds.reward(done), account_id: PIP, kind: 'completion_reward', debit: 0, credit: 3000, task_id: t1, business_day: day, balance_after: 2000, applied_at: time(3) }, time(3))
+    // One moment, two fees on Pip: the later one in the stream has the smaller event id.
+    fee(t2, PIP, 1000, 1000, 5, 'ffffffff-0000-4000-8000-000000000000')
+    fee(t3, PIP, 1000, 0, 5, '00000000-0000-4000-8000-000000000001')
+    // Pip ends the day at $0: nothing to pay, nobody below zero.
+    const closed = emit('billing.day_closed', { business_day: day, accounts_paid: 0, total_paid: 0, management_earnings: 0, accounts_negative: 0 }, time(30))
+    emit('analytics.day_figures', { business_day: day, management_earnings: 0, accounts_negative: 0 }, time(31), derivedIds.dayFigures(closed))
+    assert.deepEqual(audit(events).differences.map((d) => `${d.kind}: ${d.message}`), [])
   })
 })

@@ -59,6 +59,15 @@ export const migrations: Array<Migration<DB>> = [
       CREATE INDEX findings_since ON findings (since);
     `,
   },
+  {
+    // The order the audit took each entry in, its stream order: entries of one decision (a
+    // reshuffle moving two tasks to one popug) share their times, and their ids are random.
+    name: 'audit_002_entries_taken',
+    up: `
+      ALTER TABLE entries ADD COLUMN taken INTEGER;
+      CREATE INDEX entries_taken ON entries (taken);
+    `,
+  }
 ]
 
 /** An account's day of entries as a subject: "<account id> <UTC day>". */
@@ -98,8 +107,8 @@ export function saveCause(store: Store<DB>, fact: DB['causes']): void {
 export function saveEntry(store: Store<DB>, entry: Entry): void {
   const added = store
     .prepare(
-      `INSERT OR IGNORE INTO entries (event_id, transaction_id, account_id, kind, debit, credit, task_id, business_day, balance_after, applied_at, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO entries (event_id, transaction_id, account_id, kind, debit, credit, task_id, business_day, balance_after, applied_at, at, taken)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(taken), 0) + 1 FROM entries))`,
     )
     .run(entry.event_id, entry.transaction_id, entry.account_id, entry.kind, entry.debit, entry.credit, entry.task_id, entry.business_day, entry.balance_after, entry.applied_at, entry.at)
   if (added.changes === 0) return
@@ -157,7 +166,7 @@ export function judged(store: Store<DB>, marks: readonly number[]): void {
 
 // ---- the facts of one subject, for the rules ---------------------------------------------
 
-const ENTRY_COLUMNS = 'event_id, transaction_id, account_id, kind, debit, credit, task_id, business_day, balance_after, applied_at, at'
+const ENTRY_COLUMNS = 'event_id, transaction_id, account_id, kind, debit, credit, task_id, business_day, balance_after, applied_at, at, taken'
 
 export function taskFacts(store: Store<DB>, taskId: string): TaskFacts {
   const created = store.prepare('SELECT event_id, at FROM created WHERE task_id = ? ORDER BY at, event_id').all(taskId) as Fact[]
@@ -178,7 +187,7 @@ export function accountDayFacts(store: Store<DB>, accountId: string, day: string
       .prepare(`SELECT ${ENTRY_COLUMNS}, EXISTS (SELECT 1 FROM causes c WHERE c.charge_id = e.transaction_id) AS explained FROM entries e WHERE account_id = ? AND applied_at >= ? AND applied_at < ?`)
       .all(accountId, day, nextDay(day)) as Array<Entry & { explained: number }>
   ).map((e) => ({ ...e, explained: e.explained === 1 }))
-  const opening = store.prepare('SELECT balance_after FROM entries WHERE account_id = ? AND applied_at < ? ORDER BY applied_at DESC, at DESC, event_id DESC LIMIT 1').pluck().get(accountId, day) as number | undefined
+  const opening = store.prepare('SELECT balance_after FROM entries WHERE account_id = ? AND applied_at < ? ORDER BY applied_at DESC, at DESC, taken DESC, event_id DESC LIMIT 1').pluck().get(accountId, day) as number | undefined
   const payouts = entries.filter((e) => e.kind === 'payout')
   const made = store.prepare('SELECT event_id, transaction_id, account_id, business_day, amount, at FROM payouts_made WHERE transaction_id = ?')
   const isClosed = store.prepare('SELECT 1 FROM closes WHERE business_day = ? LIMIT 1').pluck()
@@ -212,7 +221,7 @@ function dayLedger(store: Store<DB>, day: string, closedAt: string): DayLedger {
   const of = (kind: Entry['kind']) => kinds.find((k) => k.kind === kind)
   const balances = store
     .prepare(
-      `SELECT a.account_id, (SELECT balance_after FROM entries e WHERE e.account_id = a.account_id AND e.applied_at <= ? ORDER BY e.applied_at DESC, e.at DESC, e.event_id DESC LIMIT 1) AS balance,
+      `SELECT a.account_id, (SELECT balance_after FROM entries e WHERE e.account_id = a.account_id AND e.applied_at <= ? ORDER BY e.applied_at DESC, e.at DESC, e.taken DESC, e.event_id DESC LIMIT 1) AS balance,
               EXISTS (SELECT 1 FROM entries p WHERE p.business_day = ? AND p.kind = 'payout' AND p.account_id = a.account_id) AS paid
        FROM accounts a`,
     )
