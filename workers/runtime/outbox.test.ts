@@ -159,12 +159,17 @@ describe('transactional outbox', () => {
   describe('fenced in its own stream', () => {
     const last = async () => (await jsm.streams.info('ACCOUNTS')).state.last_seq
     const eventIds = async () => (await readStream(js, jsm, 'ACCOUNTS')).map((m) => JSON.parse(m.data).event_id as string)
-
-    test("another producer's message after the fence is passed over: the relay publishes after it, its fence moved on", async () => {
-      const store = openStore<unknown>(join(dir.path, 'fence-foreign.sqlite'), [])
+    /** An auth relay with its own database, telling what overtook it into `told`. */
+    const fencedRelay = (name: string) => {
+      const store = openStore<unknown>(join(dir.path, `${name}.sqlite`), [])
       const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
       const told: string[] = []
       const relay = new OutboxRelay({ store, nc, jsm, worker: 'auth', log: silentLogger, pollMs: 20, onOvertaken: (reason) => told.push(reason) })
+      return { store, outbox, told, relay }
+    }
+
+    test("another producer's message after the fence is passed over: the relay publishes after it, its fence moved on", async () => {
+      const { store, outbox, told, relay } = fencedRelay('fence-foreign')
       try {
         await broker.streams.publish('accounts.created', account(counter++))
         relay.fenceAt({ stream: 'ACCOUNTS', seq: await last() })
@@ -186,10 +191,7 @@ describe('transactional outbox', () => {
     })
 
     test('its own event stored without its PubAck reaching it is its own: relayed once, not an overtaking', async () => {
-      const store = openStore<unknown>(join(dir.path, 'fence-own.sqlite'), [])
-      const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
-      const told: string[] = []
-      const relay = new OutboxRelay({ store, nc, jsm, worker: 'auth', log: silentLogger, pollMs: 20, onOvertaken: (reason) => told.push(reason) })
+      const { store, outbox, told, relay } = fencedRelay('fence-own')
       try {
         relay.fenceAt({ stream: 'ACCOUNTS', seq: await last() })
         const ids: string[] = []
@@ -208,10 +210,7 @@ describe('transactional outbox', () => {
     })
 
     test("another instance's decision after the fence stops the relay: nothing more of its own is published, and it says why", async () => {
-      const store = openStore<unknown>(join(dir.path, 'fence-overtaken.sqlite'), [])
-      const outbox = new Outbox(store, 'auth', () => new Date(), () => crypto.randomUUID())
-      const told: string[] = []
-      const relay = new OutboxRelay({ store, nc, jsm, worker: 'auth', log: silentLogger, pollMs: 20, onOvertaken: (reason) => told.push(reason) })
+      const { store, outbox, told, relay } = fencedRelay('fence-overtaken')
       try {
         relay.fenceAt({ stream: 'ACCOUNTS', seq: await last() })
         // Another auth instance (a paused one whose publish arrived late) stores a decision.
