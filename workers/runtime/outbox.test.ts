@@ -168,17 +168,21 @@ describe('transactional outbox', () => {
       return { store, outbox, told, relay }
     }
 
-    test("another producer's message after the fence is passed over: the relay publishes after it, its fence moved on", async () => {
+    test("another producer's message and a copy republished after the fence are passed over: the relay publishes after them, its fence moved on", async () => {
       const { store, outbox, told, relay } = fencedRelay('fence-foreign')
       try {
         await broker.streams.publish('accounts.created', account(counter++))
         relay.fenceAt({ stream: 'ACCOUNTS', seq: await last() })
         const foreign = await broker.streams.publish('accounts.created', account(counter++), { producer: 'tasks' })
+        // A copy of the first event under a new message id, as `make dlq-redrive` republishes one.
+        const [original] = await readStream(js, jsm, 'ACCOUNTS')
+        await js.publish(original!.subject, original!.data, { msgID: `redrive-${JSON.parse(original!.data).event_id}` })
+        const copy = JSON.parse(original!.data).event_id as string
         const ids: string[] = []
         for (let i = 0; i < 3; i += 1) store.tx(() => ids.push(outbox.emit('accounts.created', account(counter++)).event_id))
         relay.start()
         await waitFor(() => outbox.pending() === 0, 'the outbox relayed')
-        assert.deepEqual((await eventIds()).slice(1), [foreign, ...ids])
+        assert.deepEqual((await eventIds()).slice(1), [foreign, copy, ...ids])
         // The next window expects the relay's own last message: no look behind, nothing told.
         store.tx(() => ids.push(outbox.emit('accounts.created', account(counter++)).event_id))
         await waitFor(() => outbox.pending() === 0, 'the next one relayed')

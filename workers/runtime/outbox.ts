@@ -268,8 +268,9 @@ export class OutboxRelay {
 
   /**
    * Why the relay is overtaken, or undefined when it is not: each message stored after the fence
-   * up to `last` is another producer's (close's requests in BILLING), or one of the relay's own
-   * rows (stored, its PubAck lost); anything else of this worker's was decided by another instance.
+   * up to `last` is another producer's (close's requests in BILLING), a copy of an event
+   * republished under another message id, or one of the relay's own rows (stored, its PubAck
+   * lost); anything else of this worker's was decided by another instance.
    */
   private async lookBehind(fence: Fence, last: number, rows: readonly Row[]): Promise<string | undefined> {
     const { jsm, worker } = this.options
@@ -289,6 +290,9 @@ export class OutboxRelay {
         // Not an event (a stray publish): no worker's decision.
       }
       if (producer !== worker) continue
+      // A relay publishes under the event's own id; a copy under another one (`make dlq-redrive`,
+      // an operator's republish) repeats an event the stream holds already: no decision.
+      if (msg.header?.get('Nats-Msg-Id') !== eventId) continue
       if (eventId !== undefined && mine.get(eventId) === msg.string()) continue
       return `message ${seq} of ${fence.stream} (${msg.subject}, event ${eventId}) was published by another instance of ${worker} after message ${fence.seq}, the last this instance knew of`
     }
