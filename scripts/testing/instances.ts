@@ -164,40 +164,47 @@ export async function startInstances(options: InstancesOptions): Promise<Instanc
     thaw: (worker) => void running.get(key(worker, 'a'))?.kill('SIGCONT'),
     settled: async (timeoutMs = 120_000) => {
       let previous: string | undefined
+      let unsettled: string[] = []
       await waitFor(
         async () => {
           const looks = await Promise.all(
             [...running.keys()].map(async (name) => {
               const [worker, instance] = name.split('-') as [WorkerName, Instance]
-              return quietness(instanceUrl(worker, instance))
+              return { name, ...(await quietness(instanceUrl(worker, instance))) }
             }),
           )
-          const signature = looks.every((l) => l !== undefined) ? looks.join(',') : undefined
+          unsettled = looks.filter((l) => l.quiet === undefined).map((l) => `${l.name}: ${l.why}`)
+          const signature = unsettled.length === 0 ? looks.map((l) => l.quiet).join(',') : undefined
           const quiet = signature !== undefined && signature === previous
           previous = signature
           return quiet
         },
         'every active instance caught up and every outbox relayed',
         timeoutMs,
-      )
+      ).catch((error: unknown) => {
+        // Which instance kept the system from settling, and what it said.
+        throw new Error(`${(error as Error).message}; not settled: ${unsettled.join('; ') || 'none (still moving)'}`)
+      })
     },
     stop,
   }
 }
 
-/** An instance's progress counters when it is caught up with an empty outbox, or 'standby'; undefined otherwise. */
-async function quietness(url: string): Promise<string | undefined> {
+/** An instance's progress counters when it is caught up with an empty outbox, or 'standby'; otherwise why not. */
+async function quietness(url: string): Promise<{ quiet?: string; why?: string }> {
   try {
     const ready = await fetch(`${url}/readyz?max_lag=0`)
-    const status = ((await ready.json()) as { status: string }).status
-    if (status === 'standby') return `${url}=standby`
-    if (ready.status !== 200) return undefined
+    const body = await ready.text()
+    const status = (JSON.parse(body) as { status: string }).status
+    if (status === 'standby') return { quiet: `${url}=standby` }
+    if (ready.status !== 200) return { why: `/readyz?max_lag=0 answered ${ready.status} ${body.slice(0, 400)}` }
     const metrics = (await (await fetch(`${url}/metrics`)).text()).split('\n')
     const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1))
-    if (metrics.some((line) => line.startsWith('ates_outbox_pending') && value(line) !== 0)) return undefined
+    const pending = metrics.find((line) => line.startsWith('ates_outbox_pending') && value(line) !== 0)
+    if (pending) return { why: pending }
     const moved = metrics.filter((line) => /^ates_(outbox_published|consumer_events)_total/.test(line)).reduce((sum, line) => sum + value(line), 0)
-    return `${url}=${moved}`
-  } catch {
-    return undefined
+    return { quiet: `${url}=${moved}` }
+  } catch (error) {
+    return { why: `not answering: ${(error as Error).message}` }
   }
 }
