@@ -210,9 +210,7 @@ export class Duty<DB> {
     for (const suffix of ['', '-wal', '-shm']) if (existsSync(`${file}${suffix}`)) renameSync(`${file}${suffix}`, `${aside}${suffix}`)
     ctx.store = openStore<DB>(file, definition.migrations, checkpoints)
     ctx.outbox = new Outbox(ctx.store as Store<unknown>, definition.name, definition.clock.now, definition.clock.newId)
+    this.relay.retire()
     this.relay = this.newRelay()
-    // A fault of the old relay was about the outbox set aside: the new relay reports its own.
-    // Kept, it stood for good when the new outbox had nothing to publish (no success to clear it).
-    this.parts.health.ok('outbox relay')
   }
 }

@@ -66,7 +66,7 @@ export class Lease {
     this.deadline = 0
     this.revision = undefined
     this.retryAt = performance.now() + GIVE_UP_MS
-    if (revision !== undefined) await this.options.kv.delete(this.options.worker, { previousSeq: revision }).catch(() => undefined)
+    await this.letGo(revision)
     this.schedule(GIVE_UP_MS)
   }
 
@@ -78,8 +78,13 @@ export class Lease {
     const revision = this.revision
     this.retryAt = performance.now() + GIVE_UP_MS
     await this.lose(reason)
-    if (revision !== undefined) await this.options.kv.delete(this.options.worker, { previousSeq: revision }).catch(() => undefined)
+    await this.letGo(revision)
     if (!this.becoming) this.schedule(this.next())
+  }
+
+  /** Deletes the key this instance holds at `revision`, so another instance may take it at once (not if it moved since). */
+  private async letGo(revision: number | undefined): Promise<void> {
+    if (revision !== undefined) await this.options.kv.delete(this.options.worker, { previousSeq: revision }).catch(() => undefined)
   }
 
   /** Who holds the lease now (this instance or another), if anyone. */
@@ -101,9 +106,7 @@ export class Lease {
     const was = this.holding
     this.holding = false
     this.deadline = 0
-    if (was && revision !== undefined) {
-      await this.options.kv.delete(this.options.worker, { previousSeq: revision }).catch(() => undefined)
-    }
+    if (was) await this.letGo(revision)
   }
 
   private get value(): string {
@@ -152,7 +155,7 @@ export class Lease {
         if (!this.holding) {
           // Given up (its activation failed) while this renewal was on its way: the key it
           // renewed is let go too, or no instance could take it before the TTL.
-          await kv.delete(worker, { previousSeq: revision }).catch(() => undefined)
+          await this.letGo(revision)
           return this.schedule(this.next())
         }
         this.revision = revision

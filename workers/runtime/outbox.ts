@@ -66,6 +66,9 @@ type Row = { seq: number; event_id: string; subject: string; payload: string }
  */
 const RETRY = { firstMs: 200, maxMs: 1000 }
 
+/** The relay's name among the worker's faults (/readyz). */
+const COMPONENT = 'outbox relay'
+
 export type RelayOptions = {
   store: Store<unknown>
   nc: NatsConnection
@@ -141,6 +144,16 @@ export class OutboxRelay {
     this.fence = fence
   }
 
+  /**
+   * Its outbox is set aside (a rebuild): what it failed to publish is no one's to publish now,
+   * and its fault goes too. Kept, the fault stood for good: the next relay, with nothing of the
+   * old outbox to publish, had no success to clear it with.
+   */
+  retire(): void {
+    this.failures = 0
+    this.options.health?.ok(COMPONENT)
+  }
+
   /** Something was committed to the outbox: relay it now rather than at the next poll. */
   kick(): void {
     this.kicked = true
@@ -202,7 +215,7 @@ export class OutboxRelay {
       const delay = backoff(this.failures, RETRY)
       log.warn('outbox relay: will retry', { error: reason, retry_ms: delay, relayed })
       // A blip is not a fault; a relay that keeps failing (the stream refuses, the disk is full) is.
-      if (this.failures >= 3) health?.fail('outbox relay', reason)
+      if (this.failures >= 3) health?.fail(COMPONENT, reason)
       await this.sleep(delay, false)
     }
     try {
@@ -255,7 +268,7 @@ export class OutboxRelay {
             await failed(failure, relayed)
           } else if (this.failures > 0) {
             this.failures = 0
-            health?.ok('outbox relay')
+            health?.ok(COMPONENT)
           }
         } catch (error) {
           await failed(describeFault(error), 0)

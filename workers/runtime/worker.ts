@@ -216,7 +216,6 @@ export async function runWorker<DB>(
     epochs: buckets?.epochs,
     epochKey: leaseKey,
     runtimeReads: keepsAccess ? () => [accessConsumer(name, ctx.store as Store<unknown>, config.instance)] : undefined,
-    // Another instance's decision came after what this one knew: it stops as if it had lost the lease, and lets it go.
     overtaken: (reason) => void lease?.surrender(`overtaken (${reason})`),
   })
   // A standby of a worker that can follow keeps its database warm (runtime/follow.ts).
