@@ -3,6 +3,7 @@ import autocannon from 'autocannon'
 import type { LoadOptions, LoadResult } from './http-load.ts'
 
 const options = JSON.parse(process.argv[2]!) as LoadOptions
+const startedAtMs = Date.now()
 const result = await autocannon({
   url: options.url,
   method: options.method ?? 'GET',
@@ -21,5 +22,6 @@ const summary: LoadResult = {
   statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, (stats as { count: number }).count])),
   requests: result.requests.total,
   seconds: result.duration,
+  startedAtMs,
 }
 process.stdout.write(JSON.stringify(summary))

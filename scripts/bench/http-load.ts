@@ -13,6 +13,8 @@ export type LoadResult = {
   statuses: Record<string, number>
   requests: number
   seconds: number
+  /** When the first request went out (Date.now() of the load's process): its start-up before is not the server's time. */
+  startedAtMs: number
 }
 
 export type LoadOptions = {

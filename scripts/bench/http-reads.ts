@@ -25,7 +25,7 @@ function together(loads: readonly LoadResult[]): LoadResult {
   for (const load of loads) for (const [status, n] of Object.entries(load.statuses)) statuses[status] = (statuses[status] ?? 0) + n
   const requests = sum((l) => l.requests)
   const seconds = sum((l) => l.seconds)
-  return { requestsPerSecond: requests / seconds, p99Ms: Math.max(...loads.map((l) => l.p99Ms)), errors: sum((l) => l.errors), timeouts: sum((l) => l.timeouts), non2xx: sum((l) => l.non2xx), statuses, requests, seconds }
+  return { requestsPerSecond: requests / seconds, p99Ms: Math.max(...loads.map((l) => l.p99Ms)), errors: sum((l) => l.errors), timeouts: sum((l) => l.timeouts), non2xx: sum((l) => l.non2xx), statuses, requests, seconds, startedAtMs: Math.min(...loads.map((l) => l.startedAtMs)) }
 }
 
 export async function httpReads(world: World, seconds: number, connections: number): Promise<Row[]> {

@@ -19,6 +19,7 @@ import { replay } from './replay.ts'
 import { medianOfRuns, RUNS } from './runs.ts'
 import { formatNumber, judge, progress, type Row, table, writeResults } from './report.ts'
 import { sizesFrom } from './scale.ts'
+import { skeleton } from './skeleton.ts'
 import { type Standby, startStandby } from './takeover.ts'
 import { startWorld } from './world.ts'
 
@@ -72,12 +73,23 @@ try {
   let pipelineTasksPerSecond: number | undefined
   if (sizes.only.has('pipeline')) {
     // The tasks split over the runs, so what follows (the reassign, the replays) is the same size.
+    // Each run is followed by its skeleton's run of the same size, on the machine as it is then.
     const runs: Row[][] = []
+    const skeletonRuns: Row[][] = []
     for (let run = 0; run < RUNS; run++) {
       const tasks = Math.floor(sizes.tasks / RUNS) + (run < sizes.tasks % RUNS ? 1 : 0)
       runs.push(await pipeline(world, tasks, sizes.connections, publishConsume))
+      skeletonRuns.push(await skeleton(world, tasks, sizes.connections, publishConsume))
     }
-    rows.push(...medianOfRuns('pipeline', runs))
+    const pipelineRows = medianOfRuns('pipeline', runs)
+    const skeletonRows = medianOfRuns('pipeline skeleton', skeletonRuns)
+    const [median, skeletonMedian] = [pipelineRows.at(-1)!, skeletonRows.at(-1)!]
+    rows.push(...pipelineRows, ...skeletonRows, {
+      figure: 'pipeline, median, against its skeleton',
+      unit: 'events/s',
+      value: median.value,
+      baseline: { name: 'pipeline skeleton', value: skeletonMedian.value },
+    })
     pipelineTasksPerSecond = Math.max(...runs.map((measured) => measured[0]!.value)) / 4
   }
   memory.after('pipeline')
