@@ -222,6 +222,38 @@ describe('consumer loop against a real nats-server', () => {
     store.close()
   })
 
+  test('counts down the backlog it started with, then stays caught up whatever arrives after', async () => {
+    const store = openStore<DB>(join(dir.path, 'backlog.sqlite'), migrations)
+    for (let i = 0; i < 7; i++) {
+      const e = accountEvent()
+      await js.publish('accounts.created.v1', e.payload, { msgID: e.eventId })
+    }
+    // Held back (the instance may not act yet) so the count can be read before anything is handled.
+    let mayAct = false
+    const c = new EventConsumer({
+      worker: 'tasks', durable: `backlog-${randomUUID().slice(0, 8)}`, stream: 'ACCOUNTS', filter: 'accounts.>', store: store as Store<unknown>, js, jsm,
+      log: silentLogger, handlers: recordingHandlers(store), active: () => mayAct, batchSize: 3,
+    })
+    await c.start()
+    assert.equal(c.catchingUp, 7, 'the seven events the durable held when it started')
+    await waitFor(async () => (await jsm.consumers.info('ACCOUNTS', c.name)).num_ack_pending === 7, 'the seven delivered')
+    assert.equal(c.catchingUp, 7, 'delivered is not handled')
+    mayAct = true
+    await waitFor(() => c.catchingUp === 0, 'caught up', 5_000)
+    assert.equal(effectsOf(store), 7)
+    mayAct = false
+    for (let i = 0; i < 4; i++) {
+      const e = accountEvent()
+      await js.publish('accounts.created.v1', e.payload, { msgID: e.eventId })
+    }
+    await waitFor(async () => (await jsm.consumers.info('ACCOUNTS', c.name)).num_ack_pending === 4, 'the four later ones delivered')
+    assert.equal(c.catchingUp, 0, 'what arrives after the start is lag, not catching up')
+    mayAct = true
+    await waitFor(() => effectsOf(store) === 11, 'the later ones applied', 5_000)
+    await c.stop()
+    store.close()
+  })
+
   test('a database that cannot take a batch holds it, without counting a delivery: nothing dead-lettered, applied once it works', async () => {
     const store = openStore<DB>(join(dir.path, 'stall.sqlite'), migrations)
     const log = createLogger({}, { level: 'error', write: () => {} })

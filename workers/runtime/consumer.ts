@@ -96,6 +96,9 @@ export class EventConsumer {
   private readonly age: HistogramSeries | undefined
   /** Each event's handling time in the batch at hand (batch.ts fills it). */
   private readonly timings: Float64Array
+  /** Events the durable held undelivered when this consumer started, and how many it has handled since. */
+  private backlog = 0
+  private handled = 0
 
   constructor(private readonly options: ConsumerOptions) {
     this.maxDeliver = options.maxDeliver ?? 10
@@ -129,6 +132,10 @@ export class EventConsumer {
       appliedUpTo: this.options.appliedUpTo,
     })
     this.consumer = await js.consumers.get(stream, durable)
+    // What the streams held for this instance as it became active: until it has handled as many
+    // events, it answers as its database stood before them (catchingUp). Messages another
+    // instance had in hand come back after their ack wait, as they would to a consumer caught up.
+    this.backlog = (await this.consumer.info()).num_pending
     this.messages = await this.consumer.consume({
       // A batch being handled and the next one arriving, within max_ack_pending (2000).
       max_messages: Math.min(this.batchSize * 2, 2000),
@@ -159,6 +166,11 @@ export class EventConsumer {
 
   get name(): string {
     return this.options.durable
+  }
+
+  /** Events left of the backlog it started with (0 once it has handled as many events: it stays caught up). */
+  get catchingUp(): number {
+    return Math.max(0, this.backlog - this.handled)
   }
 
   private async run(): Promise<void> {
@@ -292,6 +304,9 @@ export class EventConsumer {
     })
     this.observe(deliveries, started)
     await Promise.all(deadLetters)
+    const wasCatchingUp = this.catchingUp > 0
+    this.handled += batch.length
+    if (wasCatchingUp && this.catchingUp === 0) this.log.info('caught up with the backlog it started with', { events: this.backlog })
   }
 
   /**

@@ -48,11 +48,15 @@ export type DutyParts<DB> = {
  */
 export class RefusedToStart extends Error {}
 
+/** Why an active instance is not up to date yet (Duty.catchingUp). */
+export type CatchingUp = { becoming_active: true } | { events: Record<string, number> }
+
 export class Duty<DB> {
   consumers: EventConsumer[] = []
   relay: OutboxRelay
   private extra: Stoppable | undefined
   private running = false
+  private activating = false
 
   constructor(private readonly parts: DutyParts<DB>) {
     this.relay = this.newRelay()
@@ -91,7 +95,32 @@ export class Duty<DB> {
   }
 
   async activate(): Promise<void> {
-    if (this.running) return
+    if (this.running || this.activating) return
+    this.activating = true
+    try {
+      await this.becomeActive()
+    } finally {
+      this.activating = false
+    }
+  }
+
+  /**
+   * What keeps this instance from answering as the streams stand, while it is the one acting:
+   * it is becoming active (bringing its database up to date, reading its own stream back), or
+   * its durables have not yet handled what they held when it did (events to go, by durable).
+   * Undefined once it is up to date; a standby is told apart by the lease, not here.
+   */
+  catchingUp(): CatchingUp | undefined {
+    if (this.activating) return { becoming_active: true }
+    let events: Record<string, number> | undefined
+    for (const consumer of this.consumers) {
+      const left = consumer.catchingUp
+      if (left > 0) (events ??= {})[consumer.name] = left
+    }
+    return events && { events }
+  }
+
+  private async becomeActive(): Promise<void> {
     const { definition, ctx, js, jsm, options, health, metrics, active } = this.parts
     await this.checkEpoch()
     await this.checkPositions()

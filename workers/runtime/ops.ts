@@ -1,6 +1,7 @@
 // What an instance answers about itself and how its writes wait for the broker: /healthz,
 // /readyz and /metrics, the standby's gate (SPEC §5, Availability), and confirmed writes.
 import { type Context, Hono, type MiddlewareHandler, type Next } from 'hono'
+import type { CatchingUp } from './duty.ts'
 import type { Following } from './follow.ts'
 import type { Health } from './health.ts'
 import { errorBody } from './http.ts'
@@ -20,6 +21,8 @@ export type Readiness = {
   standby?: () => undefined | Promise<Holder | null | undefined>
   /** For a standby that keeps its database warm: how its following goes (undefined while active). */
   following?: () => Following | undefined
+  /** While the active instance brings its database up to date: what it is still doing; undefined once done. */
+  catchingUp?: () => CatchingUp | undefined
 }
 
 export type Writes = {
@@ -86,6 +89,27 @@ export function standbyGate(standby: NonNullable<Readiness['standby']>): Middlew
   }
 }
 
+/**
+ * The active instance answers everything but the ops routes with 503 while it brings its
+ * database up to date (SPEC §5: a standby takes over after bringing its database up to date;
+ * a worker restarted behind its streams, or rebuilt, likewise): until then it would answer as
+ * if the events it has not read yet had not happened — a task refused for want of popugs, a
+ * balance without its latest fees.
+ */
+export function catchingUpGate(catchingUp: () => CatchingUp | undefined): MiddlewareHandler {
+  const refuse = async (c: Context, catching: CatchingUp) => {
+    c.header('retry-after', '1')
+    const what = 'events' in catching ? `${Object.values(catching.events).reduce((sum, n) => sum + n, 0)} events to go` : 'becoming the active instance'
+    return c.json(errorBody('catching_up', `this instance is bringing its database up to date from the streams (${what}); try again in a moment`, { catching_up: catching }), 503)
+  }
+  // An instance up to date passes every request straight on: one call, no promise of its own.
+  return (c, next) => {
+    if (OPS_PATHS.has(c.req.path)) return next()
+    const catching = catchingUp()
+    return catching === undefined ? next() : refuse(c, catching)
+  }
+}
+
 /** What /readyz answers: whether the worker is ready, and why not. */
 export async function readinessReport(readiness: Readiness, maxLag = Number.POSITIVE_INFINITY) {
   const nats = readiness.nats()
@@ -95,12 +119,13 @@ export async function readinessReport(readiness: Readiness, maxLag = Number.POSI
   const caughtUp = lags !== undefined && Object.values(lags).every((lag) => lag <= maxLag)
   const faults = readiness.health?.faults ?? {}
   const holder = await readiness.standby?.()
-  const ready = nats && database && caughtUp && Object.keys(faults).length === 0 && holder === undefined
+  const catching = holder === undefined ? readiness.catchingUp?.() : undefined
+  const ready = nats && database && caughtUp && Object.keys(faults).length === 0 && holder === undefined && catching === undefined
   const status = holder !== undefined ? 'standby' : ready ? 'ready' : 'not_ready'
   const following = holder !== undefined ? readiness.following?.() : undefined
   return {
     ready,
-    body: { status, nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [], ...(holder !== undefined ? { active: holder } : {}), ...(following ? { following } : {}) },
+    body: { status, nats, database, consumer_lag: lags ?? null, faults, warnings: readiness.health?.notices ?? [], ...(holder !== undefined ? { active: holder } : {}), ...(following ? { following } : {}), ...(catching ? { catching_up: catching } : {}) },
   }
 }
 

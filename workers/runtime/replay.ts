@@ -9,7 +9,8 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/nats-core'
 import { decodeEvent, type Envelope } from '../../contracts/envelope.ts'
-import type { StreamName } from './nats.ts'
+import { type EventName, subjectOf } from '../../contracts/registry.ts'
+import { isNotFound, type StreamName, streamOf } from './nats.ts'
 
 export type ReadOptions = {
   /** The reading consumer's name, one the connection's user may use. */
@@ -114,5 +115,18 @@ export async function readToEnd(
       if (next > fetchedFrom) options.handled?.(next - 1)
       if (outcome !== 'more') return outcome
     }
+  }
+}
+
+/** The last event of a name stored in its stream (its latest version's subject), if any and readable. */
+export async function lastEventOf<N extends EventName>(jsm: JetStreamManager, event: N): Promise<Envelope<N> | undefined> {
+  const subject = subjectOf(event)
+  try {
+    const msg = await jsm.streams.getMessage(streamOf(subject), { last_by_subj: subject })
+    const decoded = msg && decodeEvent(subject, msg.data)
+    return decoded && decoded.ok ? (decoded.event as Envelope<N>) : undefined
+  } catch (error) {
+    if (isNotFound(error)) return undefined
+    throw error
   }
 }

@@ -178,3 +178,53 @@ describe('worker lifecycle over real HTTP and a real nats-server', () => {
     assert.match(text, /^ates_outbox_oldest_age_seconds\{worker="auth"\} 0$/m)
   })
 })
+
+describe('a worker started behind its streams', () => {
+  test('answers 503 catching_up, and /readyz says so, until it has read what the streams held; its first answer has all of it', async () => {
+    const behind = 50
+    for (let i = 0; i < behind; i++) {
+      const id = randomUUID()
+      const event = { event_id: randomUUID(), event_name: 'accounts.created', event_version: 1, event_time: new Date().toISOString(), producer: 'auth', data: { account_id: id, name: `behind-${String(i).padStart(2, '0')}`, email: `behind-${i}@ates.local`, role: 'popug', active: true } }
+      await streams.js.publish('accounts.created.v1', JSON.stringify(event), { msgID: event.event_id })
+    }
+    // A worker slow to apply each event, one event a batch: its catching up lasts about half a second.
+    const slow: WorkerDefinition<DB> = {
+      ...definition,
+      name: 'tasks',
+      consumes: ({ store }) => [
+        {
+          'accounts.created': (event) => {
+            const until = performance.now() + 10
+            while (performance.now() < until) {}
+            store.run(store.db.insertInto('seen').values({ account_id: event.data.account_id, name: event.data.name }))
+          },
+        },
+      ],
+    }
+    const late = tempDir()
+    const started = await runWorker(slow, { ATES_NATS_URL: nats.url, ATES_DATA_DIR: late.path, ATES_TASKS_PORT: '0' }, { log: silentLogger, consumer: { batchSize: 1 } })
+    try {
+      const first = await fetch(`${started.url}/api/seen`)
+      assert.equal(first.status, 503)
+      assert.equal(first.headers.get('retry-after'), '1')
+      const refusal = (await first.json()) as { error: { code: string; message: string; details: { catching_up: { events: Record<string, number> } } } }
+      assert.equal(refusal.error.code, 'catching_up')
+      assert.match(refusal.error.message, /bringing its database up to date from the streams \(\d+ events to go\)/)
+      const left = refusal.error.details.catching_up.events['tasks-accounts-created']
+      assert.ok(left !== undefined && left > 0 && left <= behind, `${left} events to go`)
+      const ready = await fetch(`${started.url}/readyz`)
+      assert.equal(ready.status, 503)
+      assert.ok('catching_up' in ((await ready.json()) as object), '/readyz says why')
+      // The first answer it gives knows every account the streams held when it started.
+      const seen = await waitFor(async () => {
+        const answer = await fetch(`${started.url}/api/seen`)
+        return answer.status === 200 ? ((await answer.json()) as Array<{ name: string }>) : undefined
+      }, 'an answer once caught up', 10_000)
+      assert.equal(seen.filter((row) => row.name.startsWith('behind-')).length, behind)
+      assert.equal((await fetch(`${started.url}/readyz`)).status, 200)
+    } finally {
+      await started.stop()
+      late.remove()
+    }
+  })
+})

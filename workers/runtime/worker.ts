@@ -8,17 +8,17 @@ import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { jetstream } from '@nats-io/jetstream'
 import { Hono } from 'hono'
-import { decodeEvent, type Envelope, type Producer } from '../../contracts/envelope.ts'
+import type { Envelope, Producer } from '../../contracts/envelope.ts'
 import type { WorkerApi } from '../../contracts/http/openapi.ts'
 import { OPS_OPERATIONS } from '../../contracts/http/ops.ts'
-import { type EventName, subjectOf } from '../../contracts/registry.ts'
+import type { EventName } from '../../contracts/registry.ts'
 import { type Access, accessConsumer, accessMigrations, replicaAccess } from './access.ts'
 import { ownPagesOnly } from './auth.ts'
 import { type Config, ConfigError, type Env, loadConfig, type WorkerName } from './config.ts'
 import type { ConsumerOptions, EventConsumer, Handlers } from './consumer.ts'
 import { describeFault, Health } from './health.ts'
 import { jsonOnly, limitBody, notFound, onError, pageHeaders, requestMetrics } from './http.ts'
-import { confirmedWrites, opsRoutes, type Readiness, readinessGauge, standbyGate, type Writes } from './ops.ts'
+import { catchingUpGate, confirmedWrites, opsRoutes, type Readiness, readinessGauge, standbyGate, type Writes } from './ops.ts'
 import { createLogger, type Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { processMetrics } from './process-metrics.ts'
@@ -26,10 +26,10 @@ import { Duty, RefusedToStart } from './duty.ts'
 import { Follower } from './follow.ts'
 import { countKeptAnswers } from './kept.ts'
 import { Lease } from './lease.ts'
-import { type Buckets, connectNats, ensureBuckets, ensureStreams, inboxOf, isNotFound, manager, OWN_STREAM, streamOf } from './nats.ts'
+import { type Buckets, connectNats, ensureBuckets, ensureStreams, inboxOf, manager, OWN_STREAM } from './nats.ts'
 import { Outbox, type OutboxRelay } from './outbox.ts'
 import { referenceRoutes } from './openapi.ts'
-import { readbackName, readToEnd } from './replay.ts'
+import { lastEventOf, readbackName, readToEnd } from './replay.ts'
 import { corsFor, KeptMatchRouter, knownRoutes } from './routing.ts'
 import { checkpointReporter } from './checkpoints.ts'
 import { type Migration, openStore, positions, probeWrite, recordPosition, type Store } from './store.ts'
@@ -181,17 +181,7 @@ export async function runWorker<DB>(
     })
   }
   const readBack = (handle: (events: Envelope[]) => void) => readBackThrough(readbackName(name), handle)
-  const lastEvent = async <N extends EventName>(event: N): Promise<Envelope<N> | undefined> => {
-    const subject = subjectOf(event)
-    try {
-      const msg = await jsm.streams.getMessage(streamOf(subject), { last_by_subj: subject })
-      const decoded = msg && decodeEvent(subject, msg.data)
-      return decoded && decoded.ok ? (decoded.event as Envelope<N>) : undefined
-    } catch (error) {
-      if (isNotFound(error)) return undefined
-      throw error
-    }
-  }
+  const lastEvent = <N extends EventName>(event: N) => lastEventOf(jsm, event)
   const consumerLags = async () => Object.fromEntries(await Promise.all(duty.consumers.map(async (c) => [c.name, await c.lag()] as const)))
   // Who a token speaks for, as far as this worker knows: auth answers from its own accounts,
   // every other worker from the account_access its runtime consumer keeps.
@@ -256,6 +246,7 @@ export async function runWorker<DB>(
     health,
     standby: lease && (() => (lease.held() ? undefined : lease.holder().then((holder) => holder ?? null))),
     following: follower && (() => (lease?.held() ? undefined : follower.state)),
+    catchingUp: () => duty.catchingUp(),
   }
   readinessGauge(metrics, name, readiness)
   const app = httpApp(definition, ctx, readiness, {
@@ -361,6 +352,7 @@ export function httpApp<DB>(definition: WorkerDefinition<DB>, ctx: Ctx<DB>, read
   app.use('/api/*', jsonOnly())
   app.route('/', opsRoutes(ctx.metrics, readiness))
   if (readiness.standby) app.use('*', standbyGate(readiness.standby))
+  if (readiness.catchingUp) app.use('*', catchingUpGate(readiness.catchingUp))
   if (writes) app.use('*', confirmedWrites(writes))
   app.route('/', referenceRoutes(definition.api ?? { worker: definition.name, title: `aTES ${definition.name}`, description: '', operations: OPS_OPERATIONS }, ctx.config.publicUrls[definition.name]))
   if (definition.routes) app.route('/', definition.routes(ctx))
