@@ -2,8 +2,8 @@
 // one (nginx, HAProxy, a cloud balancer): it health-checks each instance's /readyz and sends
 // requests to the active one — the instance that is not a standby — or, for a worker whose
 // instances are all active (analytics, audit), to any ready one in turn. A request an instance
-// turned away unprocessed (it is a standby: header ates-standby, or it did not answer at all)
-// goes to the next. `make cluster` runs one per worker; the availability tests do too.
+// turned away unprocessed (it is a standby: header ates-standby; it is catching up: header
+// ates-catching-up; or it did not answer at all) goes to the next. `make cluster` runs one per worker; the availability tests do too.
 import { createServer, request, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -56,6 +56,11 @@ export async function startBalancer(options: { port: number; targets: string[]; 
         }
         if (answer.headers['ates-standby']) {
           target.state = 'standby'
+          answer.resume()
+          continue
+        }
+        // The active instance is still bringing its database up to date: another may answer.
+        if (answer.headers['ates-catching-up']) {
           answer.resume()
           continue
         }

@@ -99,6 +99,8 @@ export function standbyGate(standby: NonNullable<Readiness['standby']>): Middlew
 export function catchingUpGate(catchingUp: () => CatchingUp | undefined): MiddlewareHandler {
   const refuse = async (c: Context, catching: CatchingUp) => {
     c.header('retry-after', '1')
+    // For a load balancer: this request was not processed, another instance may take it.
+    c.header('ates-catching-up', '1')
     const what = 'events' in catching ? `${Object.values(catching.events).reduce((sum, n) => sum + n, 0)} events to go` : 'becoming the active instance'
     return c.json(errorBody('catching_up', `this instance is bringing its database up to date from the streams (${what}); try again in a moment`, { catching_up: catching }), 503)
   }

@@ -207,6 +207,7 @@ describe('a worker started behind its streams', () => {
       const first = await fetch(`${started.url}/api/seen`)
       assert.equal(first.status, 503)
       assert.equal(first.headers.get('retry-after'), '1')
+      assert.equal(first.headers.get('ates-catching-up'), '1', 'a balancer may send it to another instance')
       const refusal = (await first.json()) as { error: { code: string; message: string; details: { catching_up: { events: Record<string, number> } } } }
       assert.equal(refusal.error.code, 'catching_up')
       assert.match(refusal.error.message, /bringing its database up to date from the streams \(\d+ events to go\)/)
