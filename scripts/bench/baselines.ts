@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, StorageType } from '@nats-io/jetstream'
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, StorageType } from '@nats-io/jetstream'
 import { openStore } from '../../workers/runtime/store.ts'
 import { httpLoad, type LoadResult } from './http-load.ts'
 
@@ -47,7 +47,7 @@ export async function rawPublish(js: JetStreamClient, jsm: JetStreamManager, cou
   return count / ((performance.now() - started) / 1000)
 }
 
-/** A durable pull consumer that acks every message, over what rawPublish stored. */
+/** A durable pull consumer that acks every message, over what rawPublish stored (kept for rawConsumeIntoSqlite). */
 export async function rawConsume(js: JetStreamClient, jsm: JetStreamManager, count: number): Promise<number> {
   await jsm.consumers.add('BENCH_RAW', {
     durable_name: 'bench-raw',
@@ -68,7 +68,66 @@ export async function rawConsume(js: JetStreamClient, jsm: JetStreamManager, cou
       },
     })
   })
+  return count / ((performance.now() - started) / 1000)
+}
+
+/**
+ * What a replay cannot beat: a durable pull consumer over what rawPublish stored that parses
+ * each event and writes it as one SQLite row (keyed by its stream sequence: appended, the
+ * cheapest insert), one transaction per batch of what has arrived, acking each after the commit
+ * — a worker's consumer without the schema checks, the inbox, the handlers and their indexes.
+ * The raw stream is deleted afterwards.
+ */
+export async function rawConsumeIntoSqlite(js: JetStreamClient, jsm: JetStreamManager, dir: string, count: number): Promise<number> {
+  await jsm.consumers.add('BENCH_RAW', {
+    durable_name: 'bench-raw-sqlite',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: 2000,
+  })
+  const store = openStore<unknown>(join(dir, 'bench-consume.sqlite'), [
+    { name: '001_rows', up: 'CREATE TABLE rows (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, body TEXT NOT NULL)' },
+  ])
+  const insert = store.prepare('INSERT INTO rows (seq, event_id, body) VALUES (?, ?, ?)')
+  const consumer = await js.consumers.get('BENCH_RAW', 'bench-raw-sqlite')
+  const queue: JsMsg[] = []
+  let scheduled = false
+  let received = 0
+  let done: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => {
+    done = resolve
+  })
+  const drain = () => {
+    scheduled = false
+    const batch = queue.splice(0, 1000)
+    store.tx(() => {
+      for (const msg of batch) {
+        const text = msg.string()
+        insert.run(msg.seq, (JSON.parse(text) as { event_id: string }).event_id, text)
+      }
+    })
+    for (const msg of batch) msg.ack()
+    received += batch.length
+    if (received >= count) done()
+    else if (queue.length > 0) schedule()
+  }
+  const schedule = () => {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(drain)
+  }
+  const started = performance.now()
+  const messages = await consumer.consume({
+    max_messages: 2000,
+    callback: (msg) => {
+      queue.push(msg)
+      schedule()
+    },
+  })
+  await finished
   const rate = count / ((performance.now() - started) / 1000)
+  await messages.close()
+  store.close()
   await jsm.streams.delete('BENCH_RAW')
   return rate
 }

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { rawConsume, rawPublish, rawSqlite } from './baselines.ts'
+import { rawConsume, rawConsumeIntoSqlite, rawPublish, rawSqlite } from './baselines.ts'
 import { writeChart } from './chart.ts'
 import { closeDay } from './close-day.ts'
 import { httpReads } from './http-reads.ts'
@@ -50,6 +50,7 @@ try {
   progress(`baselines: raw JetStream publish and consume of ${sizes.rawEvents.toLocaleString('en-US')} events, SQLite (bare Hono comes with the HTTP reads)`)
   const publish = await rawPublish(world.js, world.jsm, sizes.rawEvents)
   const consume = await rawConsume(world.js, world.jsm, sizes.rawEvents)
+  const consumeIntoSqlite = await rawConsumeIntoSqlite(world.js, world.jsm, world.system.dataDir, sizes.rawEvents)
   const sqlite = rawSqlite(world.system.dataDir, sizes.rawEvents, 500)
   // One event published and then consumed: the rate of the two in a row.
   const publishConsume = 1 / (1 / publish + 1 / consume)
@@ -58,8 +59,10 @@ try {
     { figure: 'raw durable consume+ack', unit: 'events/s', value: consume },
     { figure: 'raw publish+consume', unit: 'events/s', value: publishConsume },
     { figure: 'raw SQLite, 500 rows+inbox per tx', unit: 'rows/s', value: sqlite },
+    // No target: the most a replay could reach, read against the replays' baseline.
+    { figure: 'raw consume into SQLite (parse, a row per event, a tx per batch)', unit: 'events/s', value: consumeIntoSqlite, baseline: { name: 'raw consume', value: consume } },
   )
-  progress(`baselines: publish ${Math.round(publish)}/s, consume ${Math.round(consume)}/s, SQLite ${Math.round(sqlite)}/s`)
+  progress(`baselines: publish ${Math.round(publish)}/s, consume ${Math.round(consume)}/s, consume into SQLite ${Math.round(consumeIntoSqlite)}/s, SQLite ${Math.round(sqlite)}/s`)
 
   memory.after('start and baselines')
   if (sizes.only.has('metrics')) {
