@@ -15,8 +15,28 @@ export type StreamRead = { events: Envelope[]; stored: number }
 /** Who reads the streams: the operator's credentials, on a server with users. */
 export type Operator = { user: string; pass: string }
 
-/** Every decodable event of a stream in order; `stored` counts every message, bad ones too. */
+/** How often a read of the streams is tried: JetStream may not answer for seconds after a node came back. */
+const READ_ATTEMPTS = 5
+const READ_RETRY_MS = 2000
+
+/**
+ * Every decodable event of a stream in order; `stored` counts every message, bad ones too. A
+ * read JetStream did not answer (a request timing out while a node that has just come back
+ * rejoins, as the cluster scenario's ends) is tried again from the start; the last failure says
+ * which stream it was.
+ */
 export async function readEvents(servers: string[], stream: StreamName, operator?: Operator): Promise<StreamRead> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readEventsOnce(servers, stream, operator)
+    } catch (error) {
+      if (attempt >= READ_ATTEMPTS) throw new Error(`reading ${stream} for the evidence, ${attempt} times: ${(error as Error).message}`)
+      await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS))
+    }
+  }
+}
+
+async function readEventsOnce(servers: string[], stream: StreamName, operator?: Operator): Promise<StreamRead> {
   const nc = await connectNats({ servers, name: `faults-read-${stream}`, ...operator })
   try {
     const events: Envelope[] = []
