@@ -16,7 +16,7 @@ import { progress } from './report.ts'
 import { SKELETON_READS, SKELETON_ROLES, SKELETON_STREAMS, type SkeletonRole, type SkeletonStream, skeletonDurable } from './skeleton-reads.ts'
 import { check, type World } from './world.ts'
 
-type Child = { role: SkeletonRole; pid: number; port?: number; stop(): void }
+type Child = { role: SkeletonRole; pid: number; port?: number; stop(): void; exited: Promise<never> }
 
 export async function skeleton(world: World, tasks: number, connections: number, rawRate: number): Promise<Row[]> {
   const { jsm } = world
@@ -37,8 +37,10 @@ export async function skeleton(world: World, tasks: number, connections: number,
       amount: tasks,
       connections,
     })
-    const done = untilConsumed(jsm, tasks)
-    const created = await load
+    // A process of the skeleton that dies (a publish refused) ends the run at once, not at the time-out.
+    const died = Promise.race(children.map((child) => child.exited))
+    const done = Promise.race([untilConsumed(jsm, tasks), died])
+    const created = await Promise.race([load, died])
     check(created.non2xx === 0 && created.errors === 0, `every skeleton task created (${created.non2xx} refused, ${created.errors} errors)`)
     await done
     // From the first request, as the pipeline is timed.
@@ -99,7 +101,18 @@ async function untilConsumed(jsm: JetStreamManager, tasks: number): Promise<void
 async function startChild(role: SkeletonRole, natsUrl: string, dir: string): Promise<Child> {
   const script = fileURLToPath(new URL('./skeleton-child.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', script, role, natsUrl, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const stop = () => void child.kill('SIGKILL')
+  let stopping = false
+  const stop = () => {
+    stopping = true
+    child.kill('SIGKILL')
+  }
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code) => {
+      if (!stopping) reject(new Error(`skeleton ${role} exited with ${code}`))
+    })
+  })
+  // Rejected only when it dies during a run; nobody may be listening before or after one.
+  exited.catch(() => undefined)
   try {
     const port = await new Promise<number | undefined>((resolve, reject) => {
       let out = ''
@@ -108,9 +121,9 @@ async function startChild(role: SkeletonRole, natsUrl: string, dir: string): Pro
         const match = /ready(?: (\d+))?\n/.exec(out)
         if (match) resolve(match[1] === undefined ? undefined : Number(match[1]))
       })
-      child.once('exit', (code) => reject(new Error(`skeleton ${role} exited with ${code}`)))
+      exited.catch(reject)
     })
-    return { role, pid: child.pid!, ...(port === undefined ? {} : { port }), stop }
+    return { role, pid: child.pid!, ...(port === undefined ? {} : { port }), stop, exited }
   } catch (error) {
     stop()
     throw error
