@@ -57,6 +57,8 @@ export class Duty<DB> {
   private extra: Stoppable | undefined
   private running = false
   private activating = false
+  /** Up to date since it last became active: every request asks (catchingUp), and then nothing is counted. */
+  private upToDate = false
 
   constructor(private readonly parts: DutyParts<DB>) {
     this.relay = this.newRelay()
@@ -97,6 +99,7 @@ export class Duty<DB> {
   async activate(): Promise<void> {
     if (this.running || this.activating) return
     this.activating = true
+    this.upToDate = false
     try {
       await this.becomeActive()
     } finally {
@@ -111,12 +114,15 @@ export class Duty<DB> {
    * Undefined once it is up to date; a standby is told apart by the lease, not here.
    */
   catchingUp(): CatchingUp | undefined {
+    if (this.upToDate) return undefined
     if (this.activating) return { becoming_active: true }
     let events: Record<string, number> | undefined
     for (const consumer of this.consumers) {
       const left = consumer.catchingUp
       if (left > 0) (events ??= {})[consumer.name] = left
     }
+    // A consumer caught up stays caught up: once all are, until the next activation.
+    if (!events && this.running) this.upToDate = true
     return events && { events }
   }
 
