@@ -3,8 +3,9 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, StorageType } from '@nats-io/jetstream'
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, StorageType } from '@nats-io/jetstream'
 import { openStore } from '../../workers/runtime/store.ts'
+import { consumeInBatches } from './batches.ts'
 import { httpLoad, type LoadResult } from './http-load.ts'
 
 /** A message the size of a real tasks.assigned event. */
@@ -90,39 +91,21 @@ export async function rawConsumeIntoSqlite(js: JetStreamClient, jsm: JetStreamMa
   ])
   const insert = store.prepare('INSERT INTO rows (seq, event_id, body) VALUES (?, ?, ?)')
   const consumer = await js.consumers.get('BENCH_RAW', 'bench-raw-sqlite')
-  const queue: JsMsg[] = []
-  let scheduled = false
   let received = 0
   let done: () => void = () => undefined
   const finished = new Promise<void>((resolve) => {
     done = resolve
   })
-  const drain = () => {
-    scheduled = false
-    const batch = queue.splice(0, 1000)
+  const started = performance.now()
+  const messages = await consumeInBatches(consumer, (batch) => {
     store.tx(() => {
       for (const msg of batch) {
         const text = msg.string()
         insert.run(msg.seq, (JSON.parse(text) as { event_id: string }).event_id, text)
       }
     })
-    for (const msg of batch) msg.ack()
     received += batch.length
     if (received >= count) done()
-    else if (queue.length > 0) schedule()
-  }
-  const schedule = () => {
-    if (scheduled) return
-    scheduled = true
-    setImmediate(drain)
-  }
-  const started = performance.now()
-  const messages = await consumer.consume({
-    max_messages: 2000,
-    callback: (msg) => {
-      queue.push(msg)
-      schedule()
-    },
   })
   await finished
   const rate = count / ((performance.now() - started) / 1000)

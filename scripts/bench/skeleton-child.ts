@@ -7,10 +7,11 @@
 // Each consumer takes what arrived in one batch, writes it in one transaction, then acks.
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
-import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream'
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream'
 import { Hono } from 'hono'
 import { connectNats } from '../../workers/runtime/nats.ts'
 import { openStore, type Store } from '../../workers/runtime/store.ts'
+import { consumeInBatches } from './batches.ts'
 import { SKELETON_READS, type SkeletonRole, skeletonDurable } from './skeleton-reads.ts'
 
 const [role, natsUrl, dir] = process.argv.slice(2) as [SkeletonRole, string, string]
@@ -36,39 +37,22 @@ function publish(js: JetStreamClient, subject: string, json: string): void {
   })
 }
 
-function consume(store: Store<unknown>, stream: string, filter: string): Promise<void> {
-  const queue: JsMsg[] = []
-  let scheduled = false
-  const drain = () => {
-    scheduled = false
-    while (queue.length > 0) {
-      const batch = queue.splice(0, 1000)
-      store.tx(() => {
-        for (const msg of batch) {
-          const parsed = JSON.parse(utf8.decode(msg.data)) as { event_id: string; data: { task_id: string } }
-          insert.run(parsed.event_id, msg.data.length)
-          if (role === 'billing' && msg.subject === 'sk_tasks.created') {
-            const taskId = parsed.data.task_id
-            publish(js, 'sk_billing.priced', event('billing.task_priced', { task_id: taskId, assign_fee: 1500, completion_reward: 3000 }).json)
-            publish(js, 'sk_billing.applied', event('billing.transaction_applied', { task_id: taskId, debit: 1500, credit: 0 }).json)
-          }
+async function consume(store: Store<unknown>, stream: string, filter: string): Promise<void> {
+  const consumer = await js.consumers.get(stream, skeletonDurable(role, filter))
+  await consumeInBatches(consumer, (batch) =>
+    store.tx(() => {
+      for (const msg of batch) {
+        const text = utf8.decode(msg.data)
+        const parsed = JSON.parse(text) as { event_id: string; data: { task_id: string } }
+        insert.run(parsed.event_id, text)
+        if (role === 'billing' && msg.subject === 'sk_tasks.created') {
+          const taskId = parsed.data.task_id
+          publish(js, 'sk_billing.priced', event('billing.task_priced', { task_id: taskId, assign_fee: 1500, completion_reward: 3000 }).json)
+          publish(js, 'sk_billing.applied', event('billing.transaction_applied', { task_id: taskId, debit: 1500, credit: 0 }).json)
         }
-      })
-      for (const msg of batch) msg.ack()
-    }
-  }
-  return js.consumers.get(stream, skeletonDurable(role, filter)).then(async (consumer) => {
-    await consumer.consume({
-      max_messages: 2000,
-      callback: (msg) => {
-        queue.push(msg)
-        if (!scheduled) {
-          scheduled = true
-          setImmediate(drain)
-        }
-      },
-    })
-  })
+      }
+    }),
+  )
 }
 
 for (const read of SKELETON_READS[role]) await consume(store, read.stream, read.filter)
