@@ -136,8 +136,8 @@ export class Load {
       if (made.status !== 201) throw new Error(`creating a task answered ${made.status}: ${JSON.stringify(made.body)}`)
       this.created.push((made.body as { task_id: string }).task_id)
       if (index % this.options.reassignEvery === 0) {
-        // 409 here too: a tasks instance that has just rebuilt its database has not heard of the popugs again yet.
-        const moved = await this.call(() => api(`${tasks}/api/tasks/reassign`, this.crew.manager.token, { body: {} }), [409])
+        // A tasks instance that has just rebuilt its database answers 503 catching_up until it has read the popugs again (retried as any 503), never 409.
+        const moved = await this.call(() => api(`${tasks}/api/tasks/reassign`, this.crew.manager.token, { body: {} }))
         if (moved.status !== 200) throw new Error(`reassigning answered ${moved.status}`)
         this.reassigns += 1
       }
